@@ -1,0 +1,193 @@
+//! The Twitter adapter: `GET {TWITTER_API_BASE}/2/users/me`, signed with OAuth 1.0a.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION};
+use reqwest::{Client, StatusCode, Url, redirect};
+use serde::Deserialize;
+
+use crate::error::LoginError;
+use crate::login::{TwitterUser, TwitterVerifier};
+use crate::oauth;
+use crate::token::random_hex;
+
+/// Twitter's answer is a few hundred bytes; more than this is not a users/me answer.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const USERS_ME_PATH: &str = "2/users/me";
+
+pub struct TwitterClient {
+    http: Client,
+    users_me: Url,
+}
+
+impl TwitterClient {
+    /// Builds the client once at start-up; `timeout` bounds a whole call, body included.
+    pub fn new(api_base: &Url, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            // A signed call is never replayed elsewhere: any 3xx is an answer, not a hop.
+            .redirect(redirect::Policy::none())
+            .user_agent(concat!("twitter-auth-login/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(TwitterClient {
+            http,
+            users_me: users_me_url(api_base),
+        })
+    }
+
+    pub fn users_me_url(&self) -> &Url {
+        &self.users_me
+    }
+}
+
+/// `{base}/2/users/me`, keeping any path prefix of the base.
+fn users_me_url(api_base: &Url) -> Url {
+    let mut url = api_base.clone();
+    let path = format!("{}/{USERS_ME_PATH}", api_base.path().trim_end_matches('/'));
+    url.set_path(&path);
+    url.set_query(None);
+    url
+}
+
+impl TwitterVerifier for TwitterClient {
+    async fn verify(
+        &self,
+        credentials: &oauth::Credentials<'_>,
+    ) -> Result<TwitterUser, LoginError> {
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| LoginError::Internal("system clock before 1970"))?
+            .as_secs();
+        let nonce = random_hex::<16>()?;
+        let authorization =
+            oauth::authorization_header("GET", &self.users_me, credentials, &nonce, timestamp)
+                .map_err(|_| LoginError::Internal("oauth signing failed"))?;
+
+        let mut response = self
+            .http
+            .get(self.users_me.clone())
+            .header(AUTHORIZATION, authorization)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|error| LoginError::TwitterUnavailable(transport_fault(&error)))?;
+
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(LoginError::TwitterRejected("token refused"));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                return Err(LoginError::TwitterUnavailable("rate limited"));
+            }
+            status if status.is_server_error() => {
+                return Err(LoginError::TwitterUnavailable("server error"));
+            }
+            _ => return Err(LoginError::TwitterRejected("unexpected status")),
+        }
+
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| LoginError::TwitterUnavailable(transport_fault(&error)))?
+        {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(LoginError::TwitterUnparsable);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        parse_users_me(&body)
+    }
+}
+
+fn transport_fault(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "transport error"
+    }
+}
+
+#[derive(Deserialize)]
+struct UsersMe {
+    data: Option<UserData>,
+}
+
+#[derive(Deserialize)]
+struct UserData {
+    id: Option<String>,
+    username: Option<String>,
+}
+
+/// Check 16: a 200 must name a user (`data.id`, a non-empty string).
+fn parse_users_me(body: &[u8]) -> Result<TwitterUser, LoginError> {
+    let parsed: UsersMe =
+        serde_json::from_slice(body).map_err(|_| LoginError::TwitterUnparsable)?;
+    let data = parsed.data.ok_or(LoginError::TwitterUnparsable)?;
+    let id = data
+        .id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or(LoginError::TwitterUnparsable)?;
+    Ok(TwitterUser {
+        id,
+        username: data.username.filter(|name| !name.is_empty()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_me_keeps_the_base_path() {
+        let url = |base: &str| users_me_url(&Url::parse(base).expect("url")).to_string();
+        assert_eq!(
+            url("https://api.twitter.com"),
+            "https://api.twitter.com/2/users/me"
+        );
+        assert_eq!(
+            url("https://api.twitter.com/"),
+            "https://api.twitter.com/2/users/me"
+        );
+        assert_eq!(
+            url("http://127.0.0.1:9/stub/?x=1"),
+            "http://127.0.0.1:9/stub/2/users/me"
+        );
+    }
+
+    #[test]
+    fn a_user_needs_an_id() {
+        let user =
+            parse_users_me(br#"{"data":{"id":"12","name":"N","username":"nn"}}"#).expect("user");
+        assert_eq!(
+            user,
+            TwitterUser {
+                id: "12".into(),
+                username: Some("nn".into())
+            }
+        );
+        let user = parse_users_me(br#"{"data":{"id":"12"}}"#).expect("user");
+        assert_eq!(user.username, None);
+        for body in [
+            &br#"{"data":{"name":"N"}}"#[..],
+            br#"{"data":{"id":""}}"#,
+            br#"{"data":{"id":12}}"#,
+            br#"{"data":null}"#,
+            br#"{"errors":[{"title":"x"}]}"#,
+            b"not json",
+            b"",
+        ] {
+            assert_eq!(
+                parse_users_me(body),
+                Err(LoginError::TwitterUnparsable),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

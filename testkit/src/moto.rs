@@ -1,0 +1,71 @@
+//! A real DynamoDB API on loopback: the moto server from PyPI.
+//!
+//! `DYNAMODB_TEST_ENDPOINT` names a server that is already running (the test script starts one
+//! for the whole run). Without it, the first caller in a test binary starts its own moto server,
+//! which a watchdog stops when the test process exits.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// The endpoint URL of a running DynamoDB API server, starting one if needed.
+pub fn dynamodb_endpoint() -> Result<String, String> {
+    static ENDPOINT: OnceLock<Result<String, String>> = OnceLock::new();
+    ENDPOINT
+        .get_or_init(|| match std::env::var("DYNAMODB_TEST_ENDPOINT") {
+            Ok(url) if !url.is_empty() => Ok(url),
+            _ => start_moto(),
+        })
+        .clone()
+}
+
+/// `MOTO_SERVER`, else the project's `.venv`, else `moto_server` on the PATH.
+fn moto_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("moto_server")
+    }
+}
+
+fn start_moto() -> Result<String, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let binary = moto_binary();
+    // The watchdog shell ends moto as soon as this test process is gone.
+    let script = format!(
+        "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+         while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
+        parent = std::process::id()
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(&binary)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let started = Instant::now();
+    while started.elapsed() < STARTUP_LIMIT {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(format!("http://127.0.0.1:{port}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "{} did not listen on port {port} within {STARTUP_LIMIT:?}; install it with `pip install 'moto[server]'`",
+        binary.display()
+    ))
+}
