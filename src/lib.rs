@@ -5,6 +5,7 @@
 //! - [`request`] and [`login`]: the contract's checks and the login itself, free of I/O.
 //! - [`dynamo`] and [`twitter`]: the adapters behind the [`login`] traits.
 
+pub mod admin;
 pub mod config;
 pub mod dynamo;
 pub mod envelope;

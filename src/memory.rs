@@ -20,6 +20,17 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    pub fn new(
+        user_domains: HashMap<String, UserDomain>,
+        mcc_routes: HashMap<i32, String>,
+    ) -> Self {
+        MemoryStore {
+            user_domains,
+            mcc_routes,
+            ..MemoryStore::default()
+        }
+    }
+
     /// Every pair saved so far, oldest first.
     pub fn saved(&self) -> Vec<IssuedPair> {
         self.saved

@@ -1,0 +1,269 @@
+//! A whole login world on loopback: tables on a real DynamoDB API (moto), created from
+//! template.yaml under fresh names, a seeded user domain, and a Twitter stand-in that checks
+//! OAuth signatures.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::{Body, Response};
+use serde_json::Value;
+use testkit::twitter::{Account, TwitterStub};
+use twitter_auth_login::admin::Admin;
+use twitter_auth_login::config::TableNames;
+use twitter_auth_login::dynamo::{DynamoStore, Limits};
+use twitter_auth_login::handler::Handler;
+use twitter_auth_login::login::{Login, Policy};
+use twitter_auth_login::provision;
+use twitter_auth_login::signature;
+use twitter_auth_login::token::random_hex;
+use twitter_auth_login::twitter::TwitterClient;
+
+pub const DOMAIN: &str = "C.DM.5903.1";
+pub const APP_ID: &str = "twitter-app-1";
+pub const CONSUMER_KEY: &str = "ck-abc";
+pub const CONSUMER_SECRET: &str = "cs-very-secret";
+pub const OAUTH_TOKEN: &str = "1234-oauthtokenvalue";
+pub const OAUTH_TOKEN_SECRET: &str = "oauth+token/secret";
+pub const TWITTER_USER_ID: &str = "783214";
+pub const TWITTER_USERNAME: &str = "jack";
+pub const DATA_CENTER: &str = "dc-eu";
+pub const LOCAL_MCC: i32 = 262;
+pub const FOREIGN_MCC: i32 = 460;
+pub const ACCESS_TTL: u64 = 7200;
+pub const REFRESH_TTL: u64 = 2_592_000;
+pub const TWITTER_TIMEOUT: Duration = Duration::from_millis(800);
+
+pub type TestHandler = Handler<DynamoStore, TwitterClient>;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Query parameters in order, repeats allowed.
+pub type Params = Vec<(String, String)>;
+
+pub fn dynamodb_client(endpoint: &str, limits: Limits) -> Client {
+    let builder = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
+    Client::from_conf(limits.apply(builder).build())
+}
+
+pub fn moto_endpoint() -> String {
+    match testkit::moto::dynamodb_endpoint() {
+        Ok(url) => url,
+        Err(why) => panic!("a DynamoDB API server is needed: {why}"),
+    }
+}
+
+pub fn twitter_account() -> Account {
+    Account {
+        consumer_key: CONSUMER_KEY.into(),
+        consumer_secret: CONSUMER_SECRET.into(),
+        token: OAUTH_TOKEN.into(),
+        token_secret: OAUTH_TOKEN_SECRET.into(),
+        user_id: TWITTER_USER_ID.into(),
+        username: TWITTER_USERNAME.into(),
+    }
+}
+
+pub fn policy() -> Policy {
+    Policy {
+        data_center: DATA_CENTER.into(),
+        access_token_ttl_seconds: ACCESS_TTL,
+        refresh_token_ttl_seconds: REFRESH_TTL,
+    }
+}
+
+pub struct World {
+    pub endpoint: String,
+    pub client: Client,
+    pub tables: TableNames,
+    pub admin: Admin,
+    pub twitter: TwitterStub,
+    pub domain_secret: String,
+    pub handler: TestHandler,
+}
+
+impl World {
+    /// Fresh tables with the demo domain, app and MCC routes, and a handler wired to them.
+    pub async fn new() -> World {
+        let endpoint = moto_endpoint();
+        let client = dynamodb_client(&endpoint, Limits::default());
+        let prefix = random_hex::<6>().expect("random");
+        let tables = TableNames {
+            user_domain: format!("{prefix}-user-domains"),
+            mcc: format!("{prefix}-mcc-routes"),
+            token: format!("{prefix}-tokens"),
+        };
+        provision::create_login_tables(&client, provision::TEMPLATE, &tables)
+            .await
+            .expect("create tables");
+        let admin = Admin::new(client.clone(), tables.clone());
+        let domain_secret = admin.add_domain(DOMAIN, None).await.expect("add domain");
+        admin
+            .add_twitter_app(DOMAIN, APP_ID, CONSUMER_KEY, CONSUMER_SECRET)
+            .await
+            .expect("add app");
+        admin
+            .set_mcc_route(LOCAL_MCC, DATA_CENTER)
+            .await
+            .expect("local mcc");
+        admin
+            .set_mcc_route(FOREIGN_MCC, "dc-cn")
+            .await
+            .expect("foreign mcc");
+
+        let twitter = TwitterStub::start(vec![twitter_account()])
+            .await
+            .expect("twitter stub");
+        let handler = handler_for(&client, &tables, &twitter.base_url());
+        World {
+            endpoint,
+            client,
+            tables,
+            admin,
+            twitter,
+            domain_secret,
+            handler,
+        }
+    }
+
+    /// A handler on these tables whose DynamoDB calls go to `endpoint` instead.
+    pub fn handler_via(&self, endpoint: &str, limits: Limits) -> TestHandler {
+        handler_for(
+            &dynamodb_client(endpoint, limits),
+            &self.tables,
+            &self.twitter.base_url(),
+        )
+    }
+
+    /// A handler on these tables whose Twitter calls go to `base` instead.
+    pub fn handler_with_twitter(&self, base: &str) -> TestHandler {
+        handler_for(&self.client, &self.tables, base)
+    }
+
+    /// The query of a valid login, signed with this domain's secret, as ordered pairs.
+    pub fn valid_params(&self) -> Vec<(String, String)> {
+        signed_params(APP_ID, OAUTH_TOKEN, OAUTH_TOKEN_SECRET, &self.domain_secret)
+    }
+
+    pub async fn call(&self, params: &[(String, String)]) -> (u16, Value) {
+        call(&self.handler, params).await
+    }
+
+    /// Every item of the token table.
+    pub async fn token_items(&self) -> Vec<Item> {
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.tables.token)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("scan");
+        output.items.unwrap_or_default()
+    }
+}
+
+pub fn handler_for(client: &Client, tables: &TableNames, twitter_base: &str) -> TestHandler {
+    let store = DynamoStore::new(client.clone(), tables.clone());
+    let base = reqwest::Url::parse(twitter_base).expect("twitter url");
+    let twitter = TwitterClient::new(&base, TWITTER_TIMEOUT).expect("twitter client");
+    Handler::new(Login::new(store, twitter, policy()))
+}
+
+pub fn signed_params(
+    app_id: &str,
+    token: &str,
+    token_secret: &str,
+    domain_secret: &str,
+) -> Vec<(String, String)> {
+    vec![
+        ("userDomain".into(), DOMAIN.into()),
+        ("appId".into(), app_id.into()),
+        ("oauthToken".into(), token.into()),
+        ("oauthTokenSecret".into(), token_secret.into()),
+        (
+            "signature".into(),
+            signature::expected(app_id, token, token_secret, domain_secret),
+        ),
+    ]
+}
+
+/// Replaces (or adds) one parameter.
+pub fn with(params: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        params.iter().filter(|(k, _)| k != name).cloned().collect();
+    out.push((name.into(), value.into()));
+    out
+}
+
+/// An API Gateway REST API (v1) proxy event for the login route with these parameters.
+pub fn rest_event(params: &[(String, String)]) -> String {
+    let mut single: serde_json::Map<String, Value> = serde_json::Map::new();
+    let mut multi: serde_json::Map<String, Value> = serde_json::Map::new();
+    for (k, v) in params {
+        single.insert(k.clone(), Value::String(v.clone()));
+        multi
+            .entry(k.clone())
+            .or_insert_with(|| Value::Array(vec![]))
+            .as_array_mut()
+            .expect("array")
+            .push(Value::String(v.clone()));
+    }
+    serde_json::json!({
+        "resource": "/v2/enduser/enduserapi/twitterAuthLogin",
+        "path": "/v2/enduser/enduserapi/twitterAuthLogin",
+        "httpMethod": "POST",
+        "headers": {"Host": "api.example.com"},
+        "multiValueHeaders": {"Host": ["api.example.com"]},
+        "queryStringParameters": if params.is_empty() { Value::Null } else { Value::Object(single) },
+        "multiValueQueryStringParameters": if params.is_empty() { Value::Null } else { Value::Object(multi) },
+        "pathParameters": null,
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "123456789012",
+            "resourceId": "abc123",
+            "stage": "prod",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "resourcePath": "/v2/enduser/enduserapi/twitterAuthLogin",
+            "httpMethod": "POST",
+            "apiId": "1234567890",
+            "protocol": "HTTP/1.1"
+        },
+        "body": null,
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+pub async fn call(handler: &TestHandler, params: &[(String, String)]) -> (u16, Value) {
+    let request = lambda_http::request::from_str(&rest_event(params)).expect("event");
+    envelope_of(handler.handle(request).await)
+}
+
+pub fn envelope_of(response: Response<Body>) -> (u16, Value) {
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = match response.body() {
+        Body::Text(text) => text.clone(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    (
+        response.status().as_u16(),
+        serde_json::from_str(&body).expect("json body"),
+    )
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
