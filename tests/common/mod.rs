@@ -90,21 +90,53 @@ pub struct World {
     pub handler: TestHandler,
 }
 
+/// The demo data of local runs and `events/`, from `local/demo.json`.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Demo {
+    pub user_domain: String,
+    pub user_domain_secret: String,
+    pub app_id: String,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub oauth_token: String,
+    pub oauth_token_secret: String,
+    pub twitter_user_id: String,
+    pub twitter_username: String,
+    pub data_center: String,
+    pub mcc_routes: HashMap<String, String>,
+}
+
+impl Demo {
+    pub fn load() -> Demo {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/local/demo.json");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("local/demo.json"))
+            .expect("demo data")
+    }
+}
+
+/// Fresh, uniquely named tables created from template.yaml on the shared DynamoDB server.
+async fn fresh_tables() -> (String, Client, TableNames, Admin) {
+    let endpoint = moto_endpoint();
+    let client = dynamodb_client(&endpoint, Limits::default());
+    let prefix = random_hex::<6>().expect("random");
+    let tables = TableNames {
+        user_domain: format!("{prefix}-user-domains"),
+        mcc: format!("{prefix}-mcc-routes"),
+        token: format!("{prefix}-tokens"),
+    };
+    provision::create_login_tables(&client, provision::TEMPLATE, &tables)
+        .await
+        .expect("create tables");
+    let admin = Admin::new(client.clone(), tables.clone());
+    (endpoint, client, tables, admin)
+}
+
 impl World {
-    /// Fresh tables with the demo domain, app and MCC routes, and a handler wired to them.
+    /// Fresh tables with the test domain (a generated secret), app and MCC routes, and a
+    /// handler wired to them.
     pub async fn new() -> World {
-        let endpoint = moto_endpoint();
-        let client = dynamodb_client(&endpoint, Limits::default());
-        let prefix = random_hex::<6>().expect("random");
-        let tables = TableNames {
-            user_domain: format!("{prefix}-user-domains"),
-            mcc: format!("{prefix}-mcc-routes"),
-            token: format!("{prefix}-tokens"),
-        };
-        provision::create_login_tables(&client, provision::TEMPLATE, &tables)
-            .await
-            .expect("create tables");
-        let admin = Admin::new(client.clone(), tables.clone());
+        let (endpoint, client, tables, admin) = fresh_tables().await;
         let domain_secret = admin.add_domain(DOMAIN, None).await.expect("add domain");
         admin
             .add_twitter_app(DOMAIN, APP_ID, CONSUMER_KEY, CONSUMER_SECRET)
@@ -122,7 +154,57 @@ impl World {
         let twitter = TwitterStub::start(vec![twitter_account()])
             .await
             .expect("twitter stub");
-        let handler = handler_for(&client, &tables, &twitter.base_url());
+        let handler = handler_for(&client, &tables, &twitter.base_url(), policy());
+        World {
+            endpoint,
+            client,
+            tables,
+            admin,
+            twitter,
+            domain_secret,
+            handler,
+        }
+    }
+
+    /// Fresh tables seeded with the demo data of `local/demo.json`, as the local run seeds them.
+    pub async fn demo() -> World {
+        let demo = Demo::load();
+        let (endpoint, client, tables, admin) = fresh_tables().await;
+        let secret = Some(demo.user_domain_secret.clone());
+        let domain_secret = admin
+            .add_domain(&demo.user_domain, secret)
+            .await
+            .expect("add domain");
+        admin
+            .add_twitter_app(
+                &demo.user_domain,
+                &demo.app_id,
+                &demo.consumer_key,
+                &demo.consumer_secret,
+            )
+            .await
+            .expect("add app");
+        for (mcc, data_center) in &demo.mcc_routes {
+            admin
+                .set_mcc_route(mcc.parse().expect("mcc"), data_center)
+                .await
+                .expect("mcc route");
+        }
+        let twitter = TwitterStub::start(vec![Account {
+            consumer_key: demo.consumer_key.clone(),
+            consumer_secret: demo.consumer_secret.clone(),
+            token: demo.oauth_token.clone(),
+            token_secret: demo.oauth_token_secret.clone(),
+            user_id: demo.twitter_user_id.clone(),
+            username: demo.twitter_username.clone(),
+        }])
+        .await
+        .expect("twitter stub");
+        let policy = Policy {
+            data_center: demo.data_center.clone(),
+            ..policy()
+        };
+        let handler = handler_for(&client, &tables, &twitter.base_url(), policy);
         World {
             endpoint,
             client,
@@ -136,16 +218,13 @@ impl World {
 
     /// A handler on these tables whose DynamoDB calls go to `endpoint` instead.
     pub fn handler_via(&self, endpoint: &str, limits: Limits) -> TestHandler {
-        handler_for(
-            &dynamodb_client(endpoint, limits),
-            &self.tables,
-            &self.twitter.base_url(),
-        )
+        let client = dynamodb_client(endpoint, limits);
+        handler_for(&client, &self.tables, &self.twitter.base_url(), policy())
     }
 
     /// A handler on these tables whose Twitter calls go to `base` instead.
     pub fn handler_with_twitter(&self, base: &str) -> TestHandler {
-        handler_for(&self.client, &self.tables, base)
+        handler_for(&self.client, &self.tables, base, policy())
     }
 
     /// The query of a valid login, signed with this domain's secret, as ordered pairs.
@@ -171,11 +250,16 @@ impl World {
     }
 }
 
-pub fn handler_for(client: &Client, tables: &TableNames, twitter_base: &str) -> TestHandler {
+pub fn handler_for(
+    client: &Client,
+    tables: &TableNames,
+    twitter_base: &str,
+    policy: Policy,
+) -> TestHandler {
     let store = DynamoStore::new(client.clone(), tables.clone());
     let base = reqwest::Url::parse(twitter_base).expect("twitter url");
     let twitter = TwitterClient::new(&base, TWITTER_TIMEOUT).expect("twitter client");
-    Handler::new(Login::new(store, twitter, policy()))
+    Handler::new(Login::new(store, twitter, policy))
 }
 
 pub fn signed_params(
