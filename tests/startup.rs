@@ -2,7 +2,12 @@
 
 use std::process::Command;
 
-const REQUIRED: [&str; 4] = ["USER_DOMAIN_TABLE", "MCC_TABLE", "TOKEN_TABLE", "DATA_CENTER"];
+const REQUIRED: [&str; 4] = [
+    "USER_DOMAIN_TABLE",
+    "MCC_TABLE",
+    "TOKEN_TABLE",
+    "DATA_CENTER",
+];
 
 fn start_without(missing: &str, json: bool) -> (Option<i32>, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_twitter-auth-login"));
@@ -16,7 +21,8 @@ fn start_without(missing: &str, json: bool) -> (Option<i32>, String) {
     // Were it to get past configuration, this runtime API address refuses connections.
     command.env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9");
     let output = command.output().expect("run the function binary");
-    let logs = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    let logs = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
     (output.status.code(), logs)
 }
 
@@ -34,7 +40,10 @@ fn each_missing_variable_stops_start_up_naming_it() {
 fn the_start_up_log_line_is_json_when_lambda_asks() {
     let (code, logs) = start_without("TOKEN_TABLE", true);
     assert_ne!(code, Some(0));
-    let line = logs.lines().find(|l| l.contains("refusing to start")).expect("a log line");
+    let line = logs
+        .lines()
+        .find(|l| l.contains("refusing to start"))
+        .expect("a log line");
     let json: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
     assert_eq!(json["level"], "ERROR");
     assert_eq!(json["error"], "TOKEN_TABLE is required");
