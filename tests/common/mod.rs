@@ -136,72 +136,66 @@ impl World {
     /// Fresh tables with the test domain (a generated secret), app and MCC routes, and a
     /// handler wired to them.
     pub async fn new() -> World {
-        let (endpoint, client, tables, admin) = fresh_tables().await;
-        let domain_secret = admin.add_domain(DOMAIN, None).await.expect("add domain");
-        admin
-            .add_twitter_app(DOMAIN, APP_ID, CONSUMER_KEY, CONSUMER_SECRET)
-            .await
-            .expect("add app");
-        admin
-            .set_mcc_route(LOCAL_MCC, DATA_CENTER)
-            .await
-            .expect("local mcc");
-        admin
-            .set_mcc_route(FOREIGN_MCC, "dc-cn")
-            .await
-            .expect("foreign mcc");
-
-        let twitter = TwitterStub::start(vec![twitter_account()])
-            .await
-            .expect("twitter stub");
-        let handler = handler_for(&client, &tables, &twitter.base_url(), policy());
-        World {
-            endpoint,
-            client,
-            tables,
-            admin,
-            twitter,
-            domain_secret,
-            handler,
-        }
+        let seed = Demo {
+            user_domain: DOMAIN.into(),
+            user_domain_secret: String::new(),
+            app_id: APP_ID.into(),
+            consumer_key: CONSUMER_KEY.into(),
+            consumer_secret: CONSUMER_SECRET.into(),
+            oauth_token: OAUTH_TOKEN.into(),
+            oauth_token_secret: OAUTH_TOKEN_SECRET.into(),
+            twitter_user_id: TWITTER_USER_ID.into(),
+            twitter_username: TWITTER_USERNAME.into(),
+            data_center: DATA_CENTER.into(),
+            mcc_routes: HashMap::from([
+                (LOCAL_MCC.to_string(), DATA_CENTER.into()),
+                (FOREIGN_MCC.to_string(), "dc-cn".into()),
+            ]),
+        };
+        World::seeded(&seed, None).await
     }
 
     /// Fresh tables seeded with the demo data of `local/demo.json`, as the local run seeds them.
     pub async fn demo() -> World {
         let demo = Demo::load();
+        World::seeded(&demo, Some(demo.user_domain_secret.clone())).await
+    }
+
+    /// Fresh tables holding `seed`'s domain (with `secret`, or a generated one), app and MCC
+    /// routes; a Twitter stand-in that knows its token; a handler wired to both.
+    async fn seeded(seed: &Demo, secret: Option<String>) -> World {
         let (endpoint, client, tables, admin) = fresh_tables().await;
-        let secret = Some(demo.user_domain_secret.clone());
         let domain_secret = admin
-            .add_domain(&demo.user_domain, secret)
+            .add_domain(&seed.user_domain, secret)
             .await
             .expect("add domain");
         admin
             .add_twitter_app(
-                &demo.user_domain,
-                &demo.app_id,
-                &demo.consumer_key,
-                &demo.consumer_secret,
+                &seed.user_domain,
+                &seed.app_id,
+                &seed.consumer_key,
+                &seed.consumer_secret,
             )
             .await
             .expect("add app");
-        for (mcc, data_center) in &demo.mcc_routes {
+        for (mcc, data_center) in &seed.mcc_routes {
             admin
                 .set_mcc_route(mcc.parse().expect("mcc"), data_center)
                 .await
                 .expect("mcc route");
         }
         let twitter = TwitterStub::start(vec![Account {
-            consumer_key: demo.consumer_key.clone(),
-            consumer_secret: demo.consumer_secret.clone(),
-            token: demo.oauth_token.clone(),
-            token_secret: demo.oauth_token_secret.clone(),
-            user_id: demo.twitter_user_id.clone(),
-            username: demo.twitter_username.clone(),
+            consumer_key: seed.consumer_key.clone(),
+            consumer_secret: seed.consumer_secret.clone(),
+            token: seed.oauth_token.clone(),
+            token_secret: seed.oauth_token_secret.clone(),
+            user_id: seed.twitter_user_id.clone(),
+            username: seed.twitter_username.clone(),
         }])
         .await
         .expect("twitter stub");
         let policy = Policy {
-            data_center: demo.data_center.clone(),
+            data_center: seed.data_center.clone(),
             ..policy()
         };
         let handler = handler_for(&client, &tables, &twitter.base_url(), policy);
