@@ -12,6 +12,15 @@ use twitter_auth_login::twitter::TwitterClient;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     logging::init();
+    // A panic message may quote request data (lambda_http's event conversion can panic on
+    // malformed input): log where it happened, never what it said.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(location, "panic while handling an invocation");
+    }));
     let config =
         Config::from_env().inspect_err(|error| tracing::error!(%error, "refusing to start"))?;
 
