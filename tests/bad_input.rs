@@ -302,7 +302,6 @@ fn model(pairs: &[(String, String)], fault: Fault) -> (u64, &'static str, Option
 // ---------------------------------------------------------------------------------------------
 // Events.
 
-const ROUTE: &str = "/v2/enduser/enduserapi/twitterAuthLogin";
 
 /// How a REST API (v1) event carries the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,82 +315,33 @@ enum V1Style {
 }
 
 fn rest_event(pairs: &[(String, String)], style: V1Style) -> (Value, Vec<(String, String)>) {
-    let mut single = serde_json::Map::new();
-    let mut multi: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for (k, v) in pairs {
-        single.insert(k.clone(), Value::String(v.clone()));
-        multi
-            .entry(k.clone())
-            .or_default()
-            .push(Value::String(v.clone()));
+    let mut event: Value =
+        serde_json::from_str(&testkit::events::rest_event(pairs)).expect("testkit's event is JSON");
+    match style {
+        V1Style::Both => {}
+        V1Style::MultiOnly => event["queryStringParameters"] = Value::Null,
+        V1Style::SingleOnly => event["multiValueQueryStringParameters"] = Value::Null,
     }
-    let multi: serde_json::Map<String, Value> = multi
-        .into_iter()
-        .map(|(k, v)| (k, Value::Array(v)))
-        .collect();
-    let or_null = |map: serde_json::Map<String, Value>, present: bool| {
-        if present && !map.is_empty() {
-            Value::Object(map)
-        } else {
-            Value::Null
-        }
-    };
     // What the handler sees: with the multi-valued map present, every value; else the last.
     let decoded = match style {
-        V1Style::SingleOnly => single
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-            .collect(),
+        V1Style::SingleOnly => {
+            let mut last: Vec<(String, String)> = Vec::new();
+            for (k, v) in pairs {
+                match last.iter_mut().find(|(name, _)| name == k) {
+                    Some(entry) => entry.1 = v.clone(),
+                    None => last.push((k.clone(), v.clone())),
+                }
+            }
+            last
+        }
         _ => pairs.to_vec(),
     };
-    let event = json!({
-        "resource": ROUTE,
-        "path": ROUTE,
-        "httpMethod": "POST",
-        "headers": {"Host": "api.example.com"},
-        "multiValueHeaders": {"Host": ["api.example.com"]},
-        "queryStringParameters": or_null(single, style != V1Style::MultiOnly),
-        "multiValueQueryStringParameters": or_null(multi, style != V1Style::SingleOnly),
-        "pathParameters": null,
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012",
-            "resourceId": "abc123",
-            "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "tests"},
-            "resourcePath": ROUTE,
-            "httpMethod": "POST",
-            "apiId": "1234567890",
-            "protocol": "HTTP/1.1"
-        },
-        "body": null,
-        "isBase64Encoded": false
-    });
     (event, decoded)
 }
 
 fn http_api_event(raw_query: &str) -> Value {
-    json!({
-        "version": "2.0",
-        "routeKey": format!("POST {ROUTE}"),
-        "rawPath": ROUTE,
-        "rawQueryString": raw_query,
-        "headers": {"host": "api.example.com", "content-length": "0"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api-id",
-            "domainName": "api.example.com",
-            "domainPrefix": "api",
-            "http": {"method": "POST", "path": ROUTE, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": format!("POST {ROUTE}"),
-            "stage": "$default",
-            "time": "25/Nov/2026:19:00:00 +0000",
-            "timeEpoch": 1_795_633_200_000u64
-        },
-        "isBase64Encoded": false
-    })
+    serde_json::from_str(&testkit::events::http_api_event(raw_query))
+        .expect("testkit's event is JSON")
 }
 
 /// `application/x-www-form-urlencoded` parsing as the URL standard defines it: what a v2

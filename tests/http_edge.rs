@@ -5,31 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-
-/// An API Gateway HTTP API (v2) event with this raw query string.
-fn http_api_event(raw_query: &str) -> String {
-    json!({
-        "version": "2.0",
-        "routeKey": "POST /v2/enduser/enduserapi/twitterAuthLogin",
-        "rawPath": "/v2/enduser/enduserapi/twitterAuthLogin",
-        "rawQueryString": raw_query,
-        "headers": {"host": "api.example.com", "content-length": "0"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api-id",
-            "domainName": "api.example.com",
-            "domainPrefix": "api",
-            "http": {"method": "POST", "path": "/v2/enduser/enduserapi/twitterAuthLogin", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "POST /v2/enduser/enduserapi/twitterAuthLogin",
-            "stage": "$default",
-            "time": "25/Nov/2026:19:00:00 +0000",
-            "timeEpoch": 1795633200000u64
-        },
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
+use testkit::events::http_api_event;
 
 fn encode(params: &[(String, String)]) -> String {
     let enc = |s: &str| {
@@ -141,7 +117,7 @@ async fn checks_one_to_seven_answer_through_events_before_any_io() {
 #[tokio::test]
 async fn parameters_in_the_body_are_not_read() {
     let world = World::new().await;
-    let mut event: Value = serde_json::from_str(&rest_event(&[])).expect("event");
+    let mut event: Value = serde_json::from_str(&rest_event::<&str, &str>(&[])).expect("event");
     event["body"] = Value::String(encode(&world.valid_params()));
     event["headers"]["Content-Type"] = Value::String("application/x-www-form-urlencoded".into());
     let request = lambda_http::request::from_str(&event.to_string()).expect("event");

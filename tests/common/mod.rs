@@ -282,45 +282,7 @@ pub fn with(params: &[(String, String)], name: &str, value: &str) -> Vec<(String
     out
 }
 
-/// An API Gateway REST API (v1) proxy event for the login route with these parameters.
-pub fn rest_event(params: &[(String, String)]) -> String {
-    let mut single: serde_json::Map<String, Value> = serde_json::Map::new();
-    let mut multi: serde_json::Map<String, Value> = serde_json::Map::new();
-    for (k, v) in params {
-        single.insert(k.clone(), Value::String(v.clone()));
-        multi
-            .entry(k.clone())
-            .or_insert_with(|| Value::Array(vec![]))
-            .as_array_mut()
-            .expect("array")
-            .push(Value::String(v.clone()));
-    }
-    serde_json::json!({
-        "resource": "/v2/enduser/enduserapi/twitterAuthLogin",
-        "path": "/v2/enduser/enduserapi/twitterAuthLogin",
-        "httpMethod": "POST",
-        "headers": {"Host": "api.example.com"},
-        "multiValueHeaders": {"Host": ["api.example.com"]},
-        "queryStringParameters": if params.is_empty() { Value::Null } else { Value::Object(single) },
-        "multiValueQueryStringParameters": if params.is_empty() { Value::Null } else { Value::Object(multi) },
-        "pathParameters": null,
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012",
-            "resourceId": "abc123",
-            "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "tests"},
-            "resourcePath": "/v2/enduser/enduserapi/twitterAuthLogin",
-            "httpMethod": "POST",
-            "apiId": "1234567890",
-            "protocol": "HTTP/1.1"
-        },
-        "body": null,
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
+pub use testkit::events::rest_event;
 
 pub async fn call(handler: &TestHandler, params: &[(String, String)]) -> (u16, Value) {
     let request = lambda_http::request::from_str(&rest_event(params)).expect("event");
