@@ -302,7 +302,6 @@ fn model(pairs: &[(String, String)], fault: Fault) -> (u64, &'static str, Option
 // ---------------------------------------------------------------------------------------------
 // Events.
 
-
 /// How a REST API (v1) event carries the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum V1Style {
