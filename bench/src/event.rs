@@ -1,7 +1,7 @@
 //! The one login every benchmark replays: a valid, signed request for the demo user domain,
 //! as API Gateway's REST API (v1) proxy integration delivers it.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use twitter_auth_login::signature;
 
 pub const DOMAIN: &str = "C.DM.5903.1";
@@ -35,49 +35,7 @@ pub fn login_params(domain_secret: &str) -> Vec<(&'static str, String)> {
 
 /// The login as an API Gateway REST API (v1) proxy event.
 pub fn rest_event(domain_secret: &str) -> String {
-    let mut single = Map::new();
-    let mut multi = Map::new();
-    for (name, value) in login_params(domain_secret) {
-        single.insert(name.to_owned(), Value::String(value.clone()));
-        multi.insert(name.to_owned(), json!([value]));
-    }
-    json!({
-        "resource": "/v2/enduser/enduserapi/twitterAuthLogin",
-        "path": "/v2/enduser/enduserapi/twitterAuthLogin",
-        "httpMethod": "POST",
-        "headers": {
-            "Host": "api.example.com",
-            "User-Agent": "bench",
-            "X-Forwarded-For": "127.0.0.1",
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-Port": "443"
-        },
-        "multiValueHeaders": {
-            "Host": ["api.example.com"],
-            "User-Agent": ["bench"],
-            "X-Forwarded-For": ["127.0.0.1"],
-            "X-Forwarded-Proto": ["https"],
-            "X-Forwarded-Port": ["443"]
-        },
-        "queryStringParameters": Value::Object(single),
-        "multiValueQueryStringParameters": Value::Object(multi),
-        "pathParameters": null,
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012",
-            "resourceId": "abc123",
-            "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "bench"},
-            "resourcePath": "/v2/enduser/enduserapi/twitterAuthLogin",
-            "httpMethod": "POST",
-            "apiId": "1234567890",
-            "protocol": "HTTP/1.1"
-        },
-        "body": null,
-        "isBase64Encoded": false
-    })
-    .to_string()
+    testkit::events::rest_event(&login_params(domain_secret))
 }
 
 /// The envelope's `code` in an API Gateway proxy response as the runtime posts it
