@@ -294,20 +294,6 @@ fn token(body: &serde_json::Value, kind: &str) -> Option<(String, u64)> {
     ))
 }
 
-fn s(item: &Item, name: &str) -> String {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_else(|| panic!("{name} is not S in {item:?}"))
-}
-
-fn n(item: &Item, name: &str) -> u64 {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{name} is not N in {item:?}"))
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
@@ -447,22 +433,22 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
     let mut pair_of_login: HashMap<usize, String> = HashMap::new();
     let mut logins_of_pair: HashMap<String, HashSet<usize>> = HashMap::new();
     for item in &items {
-        let hash = s(item, "tokenHash");
+        let hash = string_attr(item, "tokenHash");
         let (kind, expires, index) = issued
             .get(&hash)
             .unwrap_or_else(|| panic!("a stored hash that was never handed out: {hash}"));
         assert!(stored.insert(hash.clone()), "a hash stored twice");
-        assert_eq!(s(item, "kind"), *kind);
-        assert_eq!(n(item, "expirationTime"), *expires);
-        assert_eq!(s(item, "userDomain"), DOMAIN);
-        assert_eq!(s(item, "appId"), APP_ID);
-        assert_eq!(s(item, "twitterUserId"), TWITTER_USER_ID);
+        assert_eq!(string_attr(item, "kind"), *kind);
+        assert_eq!(number_attr(item, "expirationTime"), *expires);
+        assert_eq!(string_attr(item, "userDomain"), DOMAIN);
+        assert_eq!(string_attr(item, "appId"), APP_ID);
+        assert_eq!(string_attr(item, "twitterUserId"), TWITTER_USER_ID);
         assert_eq!(
-            item.get("mcc").map(|_| n(item, "mcc")),
+            item.get("mcc").map(|_| number_attr(item, "mcc")),
             (index % 2 == 1).then_some(LOCAL_MCC as u64),
             "mcc as sent"
         );
-        let pair = s(item, "pairId");
+        let pair = string_attr(item, "pairId");
         if let Some(other) = pair_of_login.insert(*index, pair.clone()) {
             assert_eq!(other, pair, "the two tokens of a login share a pairId");
         }

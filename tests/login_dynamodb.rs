@@ -8,20 +8,6 @@ use common::*;
 use testkit::twitter::Mode;
 use twitter_auth_login::token::hash_token;
 
-fn s(item: &Item, name: &str) -> String {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_else(|| panic!("{name} is not S"))
-}
-
-fn n(item: &Item, name: &str) -> u64 {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{name} is not N"))
-}
-
 #[tokio::test]
 async fn a_login_returns_two_tokens_and_stores_exactly_their_hashes() {
     let world = World::new().await;
@@ -59,22 +45,25 @@ async fn a_login_returns_two_tokens_and_stores_exactly_their_hashes() {
     let by_kind = |kind: &str| {
         items
             .iter()
-            .find(|i| s(i, "kind") == kind)
+            .find(|i| string_attr(i, "kind") == kind)
             .cloned()
             .expect(kind)
     };
     let (access_item, refresh_item) = (by_kind("access"), by_kind("refresh"));
-    assert_eq!(s(&access_item, "tokenHash"), hash_token(&access));
-    assert_eq!(s(&refresh_item, "tokenHash"), hash_token(&refresh));
-    assert_eq!(n(&access_item, "expirationTime"), access_exp);
-    assert_eq!(n(&refresh_item, "expirationTime"), refresh_exp);
+    assert_eq!(string_attr(&access_item, "tokenHash"), hash_token(&access));
+    assert_eq!(
+        string_attr(&refresh_item, "tokenHash"),
+        hash_token(&refresh)
+    );
+    assert_eq!(number_attr(&access_item, "expirationTime"), access_exp);
+    assert_eq!(number_attr(&refresh_item, "expirationTime"), refresh_exp);
     for item in [&access_item, &refresh_item] {
-        assert_eq!(s(item, "userDomain"), DOMAIN);
-        assert_eq!(s(item, "appId"), APP_ID);
-        assert_eq!(s(item, "twitterUserId"), TWITTER_USER_ID);
-        assert_eq!(s(item, "twitterUsername"), TWITTER_USERNAME);
-        assert_eq!(n(item, "mcc"), LOCAL_MCC as u64);
-        assert!((before..=after).contains(&n(item, "issuedAt")));
+        assert_eq!(string_attr(item, "userDomain"), DOMAIN);
+        assert_eq!(string_attr(item, "appId"), APP_ID);
+        assert_eq!(string_attr(item, "twitterUserId"), TWITTER_USER_ID);
+        assert_eq!(string_attr(item, "twitterUsername"), TWITTER_USERNAME);
+        assert_eq!(number_attr(item, "mcc"), LOCAL_MCC as u64);
+        assert!((before..=after).contains(&number_attr(item, "issuedAt")));
         assert_eq!(
             item.len(),
             10,
@@ -86,13 +75,16 @@ async fn a_login_returns_two_tokens_and_stores_exactly_their_hashes() {
             "a raw token was stored"
         );
     }
-    assert_eq!(s(&access_item, "pairId"), s(&refresh_item, "pairId"));
     assert_eq!(
-        n(&access_item, "expirationTime") - n(&access_item, "issuedAt"),
+        string_attr(&access_item, "pairId"),
+        string_attr(&refresh_item, "pairId")
+    );
+    assert_eq!(
+        number_attr(&access_item, "expirationTime") - number_attr(&access_item, "issuedAt"),
         ACCESS_TTL
     );
     assert_eq!(
-        n(&refresh_item, "expirationTime") - n(&refresh_item, "issuedAt"),
+        number_attr(&refresh_item, "expirationTime") - number_attr(&refresh_item, "issuedAt"),
         REFRESH_TTL
     );
 }
@@ -125,7 +117,7 @@ async fn two_logins_give_four_distinct_tokens() {
     let items = world.token_items().await;
     assert_eq!(items.len(), 4);
     let hashes: std::collections::HashSet<String> =
-        items.iter().map(|i| s(i, "tokenHash")).collect();
+        items.iter().map(|i| string_attr(i, "tokenHash")).collect();
     assert_eq!(hashes.len(), 4);
 }
 

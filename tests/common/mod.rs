@@ -301,6 +301,22 @@ pub fn envelope_of(response: Response<Body>) -> (u16, Value) {
     )
 }
 
+/// A string attribute of a stored item; the test fails if it is missing or not S.
+pub fn string_attr(item: &Item, name: &str) -> String {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} is not S in {item:?}"))
+}
+
+/// A number attribute of a stored item; the test fails if it is missing or not N.
+pub fn number_attr(item: &Item, name: &str) -> u64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} is not N in {item:?}"))
+}
+
 pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
