@@ -1,11 +1,45 @@
-//! The one error type of a login, and the single place that maps it to the contract's codes.
+//! The one error type of every endpoint, and the single place that maps it to the API's codes.
 
 use lambda_http::http::StatusCode;
 
-/// Every way a login can fail. `&'static str` details are ours (never an AWS or Twitter text)
-/// and only go to the log line, never to the answer.
+/// Why a presented token is not live: the `extMsg` of code 5032.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rejection {
+    /// Never issued, malformed, or of the other kind.
+    Invalid,
+    /// Past its own expiry or its session's maximum age.
+    Expired,
+    /// Its session was ended (logout, reuse, an operator), or a newer pair replaced it.
+    Revoked,
+    /// A rotated refresh token presented after the grace window: the session is now revoked.
+    Reused,
+}
+
+impl Rejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Invalid => "invalid",
+            Rejection::Expired => "expired",
+            Rejection::Revoked => "revoked",
+            Rejection::Reused => "reused",
+        }
+    }
+}
+
+/// A stored item that is there but malformed: the operator's fault, answered 5000. Names the
+/// item and the attribute for the log line, never the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginError {
+pub struct Misprovision {
+    /// Which table's item, and its key: `user domain C.DM.5903.1`, `MCC route 262`.
+    pub item: String,
+    /// The attribute's path in the item: `enabled`, `apps.my-app.consumerKey`.
+    pub attribute: String,
+}
+
+/// Every way a request can fail. `&'static str` details are ours (never an AWS or Twitter
+/// text) and only go to the log line, never to the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
     MissingUserDomain,
     UserDomainFormat,
     MissingOauthToken,
@@ -23,13 +57,17 @@ pub enum LoginError {
     TwitterUnavailable(&'static str),
     TwitterRejected(&'static str),
     TwitterUnparsable,
+    MissingToken,
+    TokenRejected(Rejection),
+    UserNotFound,
     StoreUnavailable(&'static str),
+    Misprovisioned(Misprovision),
     Internal(&'static str),
 }
 
-impl LoginError {
+impl ApiError {
     pub fn code(&self) -> u32 {
-        use LoginError::*;
+        use ApiError::*;
         match self {
             MissingUserDomain => 5023,
             UserDomainFormat => 5013,
@@ -47,13 +85,16 @@ impl LoginError {
             TwitterUnavailable(_) => 5367,
             TwitterRejected(_) => 5368,
             TwitterUnparsable => 5369,
+            MissingToken => 5106,
+            TokenRejected(_) => 5032,
+            UserNotFound => 5033,
             StoreUnavailable(_) => 5001,
-            Internal(_) => 5000,
+            Misprovisioned(_) | Internal(_) => 5000,
         }
     }
 
     pub fn msg(&self) -> &'static str {
-        use LoginError::*;
+        use ApiError::*;
         match self {
             MissingUserDomain => "Please enter user domain",
             UserDomainFormat => "User domain format incorrect",
@@ -71,15 +112,20 @@ impl LoginError {
             TwitterUnavailable(_) => "Request to Twitter failed",
             TwitterRejected(_) => "Failed to get the Twitter user",
             TwitterUnparsable => "Failed to parse the Twitter user",
+            MissingToken => "Please enter token",
+            TokenRejected(_) => "Token verification failed",
+            UserNotFound => "User does not exist",
             StoreUnavailable(_) => "Service temporarily unavailable",
-            Internal(_) => "Internal error",
+            Misprovisioned(_) | Internal(_) => "Internal error",
         }
     }
 
-    /// What the answer's `extMsg` says: the parameter's name for a format error, else nothing.
+    /// What the answer's `extMsg` says: the parameter of a format error, the reason a token
+    /// was refused, else nothing.
     pub fn ext_msg(&self) -> &'static str {
         match self {
-            LoginError::ParameterFormat(name) => name,
+            ApiError::ParameterFormat(name) => name,
+            ApiError::TokenRejected(rejection) => rejection.as_str(),
             _ => "",
         }
     }
@@ -88,10 +134,12 @@ impl LoginError {
     /// API Gateway metrics, alarms and client retries see them.
     pub fn http_status(&self) -> StatusCode {
         match self {
-            LoginError::StoreUnavailable(_) | LoginError::TwitterUnavailable(_) => {
+            ApiError::StoreUnavailable(_) | ApiError::TwitterUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            LoginError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Misprovisioned(_) | ApiError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             _ => StatusCode::OK,
         }
     }
@@ -99,12 +147,26 @@ impl LoginError {
     /// Our own words on why, for the log line only.
     pub fn detail(&self) -> &'static str {
         match self {
-            LoginError::TwitterUnavailable(d)
-            | LoginError::TwitterRejected(d)
-            | LoginError::StoreUnavailable(d)
-            | LoginError::Internal(d) => d,
+            ApiError::TwitterUnavailable(d)
+            | ApiError::TwitterRejected(d)
+            | ApiError::StoreUnavailable(d)
+            | ApiError::Internal(d) => d,
+            ApiError::Misprovisioned(_) => "malformed item",
+            ApiError::TokenRejected(rejection) => rejection.as_str(),
             _ => "",
         }
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        ApiError::TokenRejected(rejection)
+    }
+}
+
+impl From<Misprovision> for ApiError {
+    fn from(fault: Misprovision) -> Self {
+        ApiError::Misprovisioned(fault)
     }
 }
 
@@ -114,18 +176,52 @@ mod tests {
 
     #[test]
     fn statuses_follow_the_contract() {
-        assert_eq!(LoginError::StoreUnavailable("x").http_status(), 503);
-        assert_eq!(LoginError::TwitterUnavailable("x").http_status(), 503);
-        assert_eq!(LoginError::Internal("x").http_status(), 500);
-        assert_eq!(LoginError::TwitterRejected("x").http_status(), 200);
-        assert_eq!(LoginError::SignatureMismatch.http_status(), 200);
-        assert_eq!(LoginError::ParameterFormat("mcc").http_status(), 200);
+        assert_eq!(ApiError::StoreUnavailable("x").http_status(), 503);
+        assert_eq!(ApiError::TwitterUnavailable("x").http_status(), 503);
+        assert_eq!(ApiError::Internal("x").http_status(), 500);
+        let fault = Misprovision {
+            item: "user domain C.DM.1".into(),
+            attribute: "enabled".into(),
+        };
+        assert_eq!(ApiError::Misprovisioned(fault.clone()).http_status(), 500);
+        assert_eq!(ApiError::Misprovisioned(fault).code(), 5000);
+        assert_eq!(ApiError::TwitterRejected("x").http_status(), 200);
+        assert_eq!(ApiError::SignatureMismatch.http_status(), 200);
+        assert_eq!(ApiError::ParameterFormat("mcc").http_status(), 200);
+        assert_eq!(
+            ApiError::TokenRejected(Rejection::Reused).http_status(),
+            200
+        );
+        assert_eq!(ApiError::UserNotFound.http_status(), 200);
+        assert_eq!(ApiError::MissingToken.http_status(), 200);
     }
 
     #[test]
-    fn only_format_errors_name_a_parameter() {
-        assert_eq!(LoginError::ParameterFormat("mcc").ext_msg(), "mcc");
-        assert_eq!(LoginError::MissingAppId.ext_msg(), "");
-        assert_eq!(LoginError::Internal("token collision").ext_msg(), "");
+    fn ext_msg_names_a_parameter_or_a_rejection() {
+        assert_eq!(ApiError::ParameterFormat("mcc").ext_msg(), "mcc");
+        assert_eq!(ApiError::MissingAppId.ext_msg(), "");
+        assert_eq!(ApiError::Internal("token collision").ext_msg(), "");
+        for (rejection, text) in [
+            (Rejection::Invalid, "invalid"),
+            (Rejection::Expired, "expired"),
+            (Rejection::Revoked, "revoked"),
+            (Rejection::Reused, "reused"),
+        ] {
+            let error = ApiError::from(rejection);
+            assert_eq!((error.code(), error.ext_msg()), (5032, text));
+            assert_eq!(error.msg(), "Token verification failed");
+        }
+    }
+
+    #[test]
+    fn lifecycle_codes() {
+        assert_eq!(
+            (ApiError::MissingToken.code(), ApiError::MissingToken.msg()),
+            (5106, "Please enter token")
+        );
+        assert_eq!(
+            (ApiError::UserNotFound.code(), ApiError::UserNotFound.msg()),
+            (5033, "User does not exist")
+        );
     }
 }

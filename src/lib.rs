@@ -1,23 +1,26 @@
-//! Twitter authorization login for an IoT platform's end users, run as an AWS Lambda function.
+//! Sign-in with Twitter for an IoT platform's end users, and the sessions behind it, as five
+//! AWS Lambda functions over one library.
 //!
 //! Layers, each replaceable on its own:
-//! - [`handler`]: the HTTP edge (API Gateway event in, JSON envelope out, one log line).
-//! - [`request`] and [`login`]: the contract's checks and the login itself, free of I/O.
-//! - [`dynamo`] and [`twitter`]: the adapters behind the [`login`] traits.
+//! - [`http`]: the edge every HTTP function shares (event in, envelope out, one log line).
+//! - [`endpoints`]: each function's checks and logic, free of I/O, over the [`ports`] traits;
+//!   [`session`] holds the rules that decide whether a token is live.
+//! - [`dynamo`] and [`twitter`]: the adapters behind the ports.
+//! - [`startup`] and [`config`]: what each thin `src/bin` main builds once.
 
-pub mod admin;
+pub mod clock;
 pub mod config;
 pub mod dynamo;
-pub mod envelope;
+pub mod endpoints;
 pub mod error;
-pub mod handler;
+pub mod http;
 pub mod logging;
-pub mod login;
-pub mod memory;
-pub mod oauth;
-pub mod provision;
-pub mod request;
+pub mod metrics;
+pub mod ports;
+pub mod scope;
 pub mod secret;
-pub mod signature;
+pub mod session;
+pub mod startup;
 pub mod token;
 pub mod twitter;
+pub mod user_domain;

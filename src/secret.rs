@@ -14,6 +14,15 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// For the one field that must carry the value out (a token in the answer's envelope):
+    /// `#[serde(serialize_with = "Secret::serialize_exposed")]`.
+    pub fn serialize_exposed<S: serde::Serializer>(
+        secret: &Secret,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&secret.0)
+    }
 }
 
 impl fmt::Debug for Secret {

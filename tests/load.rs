@@ -1,19 +1,21 @@
-//! Load: thousands of logins at once through one handler, against a real DynamoDB API (moto on
-//! loopback) and the OAuth-checking Twitter stand-in. Every login must succeed, every token must
-//! be unique, and the token table must have received exactly the hashes of the tokens handed out.
+//! Load: thousands of logins at once through one login endpoint, against a real DynamoDB API
+//! (moto on loopback) and the OAuth-checking Twitter stand-in. Every login must succeed, every
+//! token must be unique, the token table must have received exactly the hashes of the tokens
+//! handed out, the session table one session per login, and the user table one user: every
+//! login is the same Twitter account.
 //!
 //! Two things about moto shape this test:
 //! - Its threaded server is not safe under concurrent writes (TransactWriteItems deep-copies the
-//!   table while another thread writes to it, and answers 500). `OneAtATime` therefore hands it
-//!   one request at a time; moto serves one at a time anyway (the GIL).
-//! - That deep copy makes each transaction cost time in proportion to the table's size, so 4,000
-//!   tokens in one table would take minutes. A harvester therefore scans the token table while
-//!   the logins run (page by page), records every item it finds and deletes it, keeping the
-//!   table small; a last scan collects the rest. Every item the table ever received is checked.
+//!   tables while another thread writes to them, and answers 500). `OneAtATime` therefore hands
+//!   it one request at a time; moto serves one at a time anyway (the GIL).
+//! - That deep copy makes each transaction cost time in proportion to the tables' size, so
+//!   4,000 tokens and 2,000 sessions would take minutes. A harvester therefore reads back, by
+//!   key, the two tokens and the session each login answered (a few logins at a time), records
+//!   them and deletes them, keeping the tables small. A last scan of both tables must then find
+//!   nothing: an item that no login answered for fails the test. Every item the tables ever
+//!   received is checked. The user table keeps its one item.
 //!
 //! `LOAD_LOGINS` and `LOAD_CONCURRENCY` change the size (defaults 2,000 and 32).
-
-mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -22,20 +24,28 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
-use common::*;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
+use testkit::events::rest_event;
+use testkit::world::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
+use twitter_auth_login::config::{Table, Tables};
 use twitter_auth_login::dynamo::Limits;
+use twitter_auth_login::session::uid_for;
 use twitter_auth_login::token::hash_token;
 
 const DEFAULT_LOGINS: usize = 2_000;
 const DEFAULT_CONCURRENCY: usize = 32;
 
-/// Items a scan page may hold: small, so that paging is always exercised.
+/// Items a page of the last scan may hold.
 const SCAN_PAGE: i32 = 50;
+
+/// Keys (three a login) that make a harvest: every transaction deep-copies the tables it
+/// writes, so they are kept to a few dozen items; a harvest costs moto two requests. Measured:
+/// a harvest every 5 logins cost moto a quarter less CPU than one every 30.
+const HARVEST_KEYS: usize = 15;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -205,72 +215,167 @@ async fn relay(mut client: TcpStream, jobs: mpsc::UnboundedSender<Job>) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The token table, scanned page by page.
+// The token and session tables, read back by the keys the logins answered.
+
+/// A stored item's key, and the table that holds it.
+#[derive(Clone, Debug)]
+struct Key {
+    table: Table,
+    key: Item,
+}
+
+impl Key {
+    fn token(hash: &str) -> Key {
+        Key {
+            table: Table::Token,
+            key: HashMap::from([("tokenHash".to_owned(), AttributeValue::S(hash.to_owned()))]),
+        }
+    }
+
+    fn session(uid: &str, session_id: &str) -> Key {
+        Key {
+            table: Table::Session,
+            key: HashMap::from([
+                ("uid".to_owned(), AttributeValue::S(uid.to_owned())),
+                (
+                    "sessionId".to_owned(),
+                    AttributeValue::S(session_id.to_owned()),
+                ),
+            ]),
+        }
+    }
+
+    /// The key of an item read from `table`.
+    fn of(table: Table, item: &Item) -> Key {
+        let names: &[&str] = match table {
+            Table::Token => &["tokenHash"],
+            _ => &["uid", "sessionId"],
+        };
+        let key = names
+            .iter()
+            .map(|name| {
+                let value = item.get(*name).cloned().expect("key attribute");
+                ((*name).to_owned(), value)
+            })
+            .collect();
+        Key { table, key }
+    }
+}
+
+/// What the harvester read back, and what it cost.
+#[derive(Default)]
+struct Harvest {
+    tokens: Vec<Item>,
+    sessions: Vec<Item>,
+    rounds: usize,
+    requests: usize,
+}
+
+impl Harvest {
+    /// Reads the items under `keys` (strongly consistent), records them, then deletes them.
+    async fn take(&mut self, client: &Client, tables: &Tables, keys: &[Key]) {
+        let name = |table: Table| tables.get(table).expect("table name").to_owned();
+        let (token_table, session_table) = (name(Table::Token), name(Table::Session));
+        for chunk in keys.chunks(100) {
+            let mut wanted: HashMap<String, KeysAndAttributes> = HashMap::new();
+            for table in [Table::Token, Table::Session] {
+                let keys: Vec<Item> = chunk
+                    .iter()
+                    .filter(|k| k.table == table)
+                    .map(|k| k.key.clone())
+                    .collect();
+                if !keys.is_empty() {
+                    let read = KeysAndAttributes::builder()
+                        .set_keys(Some(keys))
+                        .consistent_read(true)
+                        .build()
+                        .expect("keys");
+                    wanted.insert(name(table), read);
+                }
+            }
+            let mut found = Vec::new();
+            for _ in 0..10 {
+                let output = client
+                    .batch_get_item()
+                    .set_request_items(Some(wanted))
+                    .send()
+                    .await
+                    .expect("batch get");
+                self.requests += 1;
+                for (table, items) in output.responses.unwrap_or_default() {
+                    let (table, into) = if table == token_table {
+                        (Table::Token, &mut self.tokens)
+                    } else {
+                        assert_eq!(table, session_table);
+                        (Table::Session, &mut self.sessions)
+                    };
+                    found.extend(items.iter().map(|item| Key::of(table, item)));
+                    into.extend(items);
+                }
+                wanted = output.unprocessed_keys.unwrap_or_default();
+                if wanted.is_empty() {
+                    break;
+                }
+            }
+            assert!(wanted.is_empty(), "reads left unprocessed");
+            self.delete(client, tables, &found).await;
+        }
+        self.rounds += 1;
+    }
+
+    async fn delete(&mut self, client: &Client, tables: &Tables, keys: &[Key]) {
+        for batch in keys.chunks(25) {
+            let mut requests: HashMap<String, Vec<WriteRequest>> = HashMap::new();
+            for key in batch {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key.key.clone()))
+                    .build()
+                    .expect("delete request");
+                requests
+                    .entry(tables.get(key.table).expect("table name").to_owned())
+                    .or_default()
+                    .push(WriteRequest::builder().delete_request(delete).build());
+            }
+            for _ in 0..10 {
+                let output = client
+                    .batch_write_item()
+                    .set_request_items(Some(requests))
+                    .send()
+                    .await
+                    .expect("batch delete");
+                self.requests += 1;
+                requests = output.unprocessed_items.unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+            }
+            assert!(requests.is_empty(), "deletes left unprocessed");
+        }
+    }
+}
 
 /// Every item now in `table`, following LastEvaluatedKey from page to page, strongly
-/// consistent; with `delete`, each page's items are then deleted. Returns the items and the
-/// number of pages.
-async fn harvest(client: &Client, table: &str, delete: bool) -> (Vec<Item>, usize) {
+/// consistent.
+async fn scan_all(client: &Client, tables: &Tables, table: Table) -> Vec<Item> {
     let mut items = Vec::new();
-    let mut pages = 0;
     let mut start: Option<HashMap<String, AttributeValue>> = None;
-    loop {
+    for _ in 0..100_000 {
         let page = client
             .scan()
-            .table_name(table)
+            .table_name(tables.get(table).expect("table name"))
             .consistent_read(true)
             .limit(SCAN_PAGE)
             .set_exclusive_start_key(start.take())
             .send()
             .await
             .expect("scan page");
-        pages += 1;
-        let found = page.items.unwrap_or_default();
-        if delete {
-            delete_items(client, table, &found).await;
-        }
-        items.extend(found);
+        items.extend(page.items.unwrap_or_default());
         match page.last_evaluated_key.filter(|key| !key.is_empty()) {
             Some(key) => start = Some(key),
-            None => return (items, pages),
+            None => return items,
         }
-        assert!(pages < 100_000, "the scan does not end");
     }
-}
-
-async fn delete_items(client: &Client, table: &str, items: &[Item]) {
-    for batch in items.chunks(25) {
-        let mut requests: Vec<WriteRequest> = batch
-            .iter()
-            .map(|item| {
-                let key = HashMap::from([(
-                    "tokenHash".to_owned(),
-                    item.get("tokenHash").cloned().expect("tokenHash"),
-                )]);
-                let delete = DeleteRequest::builder()
-                    .set_key(Some(key))
-                    .build()
-                    .expect("delete request");
-                WriteRequest::builder().delete_request(delete).build()
-            })
-            .collect();
-        for _ in 0..10 {
-            let output = client
-                .batch_write_item()
-                .request_items(table, requests)
-                .send()
-                .await
-                .expect("batch delete");
-            requests = output
-                .unprocessed_items
-                .and_then(|mut rest| rest.remove(table))
-                .unwrap_or_default();
-            if requests.is_empty() {
-                break;
-            }
-        }
-        assert!(requests.is_empty(), "deletes left unprocessed");
-    }
+    panic!("the scan does not end");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,17 +386,8 @@ struct Outcome {
     index: usize,
     status: u16,
     code: Option<u64>,
-    access: Option<(String, u64)>,
-    refresh: Option<(String, u64)>,
+    tokens: Option<Tokens>,
     latency: Duration,
-}
-
-fn token(body: &serde_json::Value, kind: &str) -> Option<(String, u64)> {
-    let token = &body["data"][kind];
-    Some((
-        token["token"].as_str()?.to_owned(),
-        token["expirationTime"].as_u64()?,
-    ))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -305,9 +401,9 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
     let concurrency = env_or("LOAD_CONCURRENCY", DEFAULT_CONCURRENCY);
     let world = World::new().await;
 
-    // moto at about 10 ms a request, one at a time: 32 logins in flight queue for longer than
-    // the production limits allow (1 s an attempt), which would rightly answer 5001. This test
-    // is about concurrency in the handler, not about moto's speed, so DynamoDB calls get room.
+    // moto at a few ms a request, one at a time: 32 logins in flight queue for longer than the
+    // production limits allow (1 s an attempt), which would rightly answer 5001. This test is
+    // about concurrency in the function, not about moto's speed, so DynamoDB calls get room.
     let moto = OneAtATime::start(&world.endpoint).await;
     let limits = Limits {
         connect_timeout: Duration::from_secs(30),
@@ -315,40 +411,51 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
         operation_timeout: Duration::from_secs(60),
         ..Limits::default()
     };
-    // One handler shared by every task; the SDK and HTTP clients inside it pool connections.
-    let handler = Arc::new(world.handler_via(&moto.url(), limits));
+    // One endpoint shared by every task; the SDK and HTTP clients inside it pool connections.
+    let login = Arc::new(world.login_with(
+        world.store_via(&moto.url(), limits),
+        &world.twitter.base_url(),
+    ));
     let table_client = dynamodb_client(&moto.urgent_url(), limits);
 
+    // The keys of what each answered login says it stored, until the harvester takes them.
+    let pending: Arc<Mutex<Vec<Key>>> = Arc::default();
     let done = Arc::new(AtomicBool::new(false));
     let harvester = {
-        let (client, table, done) = (
-            table_client.clone(),
-            world.tables.token.clone(),
-            Arc::clone(&done),
-        );
+        let (client, tables) = (table_client.clone(), world.tables.clone());
+        let (pending, done) = (Arc::clone(&pending), Arc::clone(&done));
         tokio::spawn(async move {
-            let (mut items, mut pages, mut rounds) = (Vec::new(), 0, 0);
-            // Paced, not synchronising: the last scan after the logins collects what is left.
-            let mut pace = tokio::time::interval(Duration::from_millis(250));
-            while !done.load(Ordering::SeqCst) {
-                pace.tick().await;
-                let (found, scanned) = harvest(&client, &table, true).await;
-                items.extend(found);
-                pages += scanned;
-                rounds += 1;
+            let mut harvest = Harvest::default();
+            loop {
+                // Every login has pushed its keys before `done` is set: the last round takes all.
+                let last = done.load(Ordering::SeqCst);
+                let keys: Vec<Key> = {
+                    let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
+                    if last || pending.len() >= HARVEST_KEYS {
+                        pending.drain(..).collect()
+                    } else {
+                        Vec::new()
+                    }
+                };
+                if !keys.is_empty() {
+                    harvest.take(&client, &tables, &keys).await;
+                }
+                if last {
+                    return harvest;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            (items, pages, rounds)
         })
     };
 
-    let plain = world.valid_params();
-    let with_mcc = with(&plain, "mcc", &LOCAL_MCC.to_string());
+    let plain = rest_event(&world.login_params());
+    let with_mcc = rest_event(&with(&world.login_params(), "mcc", &LOCAL_MCC.to_string()));
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = JoinSet::new();
     for _ in 0..concurrency {
-        let handler = Arc::clone(&handler);
-        let next = Arc::clone(&next);
+        let login = Arc::clone(&login);
+        let (next, pending) = (Arc::clone(&next), Arc::clone(&pending));
         let (plain, with_mcc) = (plain.clone(), with_mcc.clone());
         workers.spawn(async move {
             let mut outcomes = Vec::new();
@@ -358,20 +465,33 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
                     return outcomes;
                 }
                 // Half the logins name an MCC, so the MCC table is read under load too.
-                let params = if index.is_multiple_of(2) {
+                let event = if index.is_multiple_of(2) {
                     &plain
                 } else {
                     &with_mcc
                 };
                 let sent = Instant::now();
-                let (status, body) = call(&handler, params).await;
+                let (status, body) = call(login.as_ref(), event).await;
+                let latency = sent.elapsed();
+                let code = body["code"].as_u64();
+                let tokens = ((status, code) == (200, Some(200)))
+                    .then(|| Tokens::from_answer(status, &body));
+                if let Some(tokens) = &tokens {
+                    pending
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend([
+                            Key::token(&hash_token(&tokens.access)),
+                            Key::token(&hash_token(&tokens.refresh)),
+                            Key::session(&tokens.uid, &tokens.session_id()),
+                        ]);
+                }
                 outcomes.push(Outcome {
                     index,
                     status,
-                    code: body["code"].as_u64(),
-                    access: token(&body, "accessToken"),
-                    refresh: token(&body, "refreshToken"),
-                    latency: sent.elapsed(),
+                    code,
+                    tokens,
+                    latency,
                 });
             }
         });
@@ -382,10 +502,10 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
     }
     let elapsed = started.elapsed();
     done.store(true, Ordering::SeqCst);
-    let (mut items, harvested_pages, rounds) = harvester.await.expect("harvester");
-    let (rest, last_pages) = harvest(&table_client, &world.tables.token, false).await;
-    let harvested = items.len();
-    items.extend(rest);
+    let harvest = harvester.await.expect("harvester");
+    let left_tokens = scan_all(&table_client, &world.tables, Table::Token).await;
+    let left_sessions = scan_all(&table_client, &world.tables, Table::Session).await;
+    let users = world.items(Table::User).await;
 
     let mut latencies: Vec<Duration> = outcomes.iter().map(|o| o.latency).collect();
     latencies.sort();
@@ -398,8 +518,11 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
         percentile(&latencies, 1.0),
     );
     eprintln!(
-        "token table: {harvested} items harvested in {rounds} scans ({harvested_pages} pages), {} left and read in {last_pages} pages",
-        items.len() - harvested
+        "harvested {} tokens and {} sessions in {} rounds ({} requests)",
+        harvest.tokens.len(),
+        harvest.sessions.len(),
+        harvest.rounds,
+        harvest.requests,
     );
 
     // Every login answered 200 with code 200 and two tokens.
@@ -415,24 +538,55 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
         "(status, code) -> logins"
     );
 
-    // 2 x logins tokens, all distinct, and so their hashes.
+    // One clock, never moved: every login was issued at the same second.
+    let issued_at = world.clock.get();
+    let uid = uid_for(DOMAIN, TWITTER_USER_ID);
+    let lifetimes = world.lifetimes;
+
+    // 2 x logins tokens, all distinct, and so their hashes; one session id per login; one uid.
     let mut issued: HashMap<String, (&'static str, u64, usize)> = HashMap::new();
+    let mut session_of_login: HashMap<String, usize> = HashMap::new();
     for outcome in &outcomes {
-        for (kind, token) in [("access", &outcome.access), ("refresh", &outcome.refresh)] {
-            let (token, expires) = token.as_ref().expect("a token with its expiry");
-            let previous = issued.insert(hash_token(token), (kind, *expires, outcome.index));
+        let tokens = outcome.tokens.as_ref().expect("tokens");
+        assert_eq!(tokens.uid, uid, "the same Twitter account is the same user");
+        assert_eq!(
+            tokens.access_expires,
+            issued_at + lifetimes.access_token_ttl
+        );
+        assert_eq!(
+            tokens.refresh_expires,
+            issued_at + lifetimes.refresh_token_ttl
+        );
+        assert_eq!(
+            tokens.refresh.rsplit('.').nth(1),
+            Some(tokens.session_id().as_str()),
+            "both tokens of a login lead to its session"
+        );
+        let previous = session_of_login.insert(tokens.session_id(), outcome.index);
+        assert!(previous.is_none(), "a session id was handed out twice");
+        for (kind, token, expires) in [
+            ("access", &tokens.access, tokens.access_expires),
+            ("refresh", &tokens.refresh, tokens.refresh_expires),
+        ] {
+            let previous = issued.insert(hash_token(token), (kind, expires, outcome.index));
             assert!(previous.is_none(), "a token hash was handed out twice");
         }
     }
     assert_eq!(issued.len(), 2 * logins);
+    assert_eq!(session_of_login.len(), logins);
 
-    // The table received exactly those hashes, each once, with its kind and expiry, the two
-    // tokens of a login sharing one pairId that no other login has.
+    // The token table received exactly those hashes, each once, with its kind, expiry and
+    // session, the two tokens of a login sharing one pairId that no other login has.
+    assert!(
+        left_tokens.is_empty() && left_sessions.is_empty(),
+        "items no login answered for: {left_tokens:?} {left_sessions:?}"
+    );
+    let items = &harvest.tokens;
     assert_eq!(items.len(), 2 * logins, "items the token table received");
     let mut stored = HashSet::new();
     let mut pair_of_login: HashMap<usize, String> = HashMap::new();
     let mut logins_of_pair: HashMap<String, HashSet<usize>> = HashMap::new();
-    for item in &items {
+    for item in items {
         let hash = string_attr(item, "tokenHash");
         let (kind, expires, index) = issued
             .get(&hash)
@@ -440,9 +594,18 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
         assert!(stored.insert(hash.clone()), "a hash stored twice");
         assert_eq!(string_attr(item, "kind"), *kind);
         assert_eq!(number_attr(item, "expirationTime"), *expires);
+        assert_eq!(number_attr(item, "issuedAt"), issued_at);
         assert_eq!(string_attr(item, "userDomain"), DOMAIN);
         assert_eq!(string_attr(item, "appId"), APP_ID);
         assert_eq!(string_attr(item, "twitterUserId"), TWITTER_USER_ID);
+        assert_eq!(string_attr(item, "twitterUsername"), TWITTER_USERNAME);
+        assert_eq!(string_attr(item, "uid"), uid);
+        let session_id = string_attr(item, "sessionId");
+        assert_eq!(
+            session_of_login.get(&session_id),
+            Some(index),
+            "a token stored under its own login's session"
+        );
         assert_eq!(
             item.get("mcc").map(|_| number_attr(item, "mcc")),
             (index % 2 == 1).then_some(LOCAL_MCC as u64),
@@ -460,6 +623,50 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
         logins_of_pair.values().all(|l| l.len() == 1),
         "a pairId shared by two logins"
     );
+
+    // The session table received one active session per login, naming that login's pair.
+    let sessions = &harvest.sessions;
+    assert_eq!(sessions.len(), logins, "items the session table received");
+    let mut stored_sessions = HashSet::new();
+    for session in sessions {
+        let session_id = string_attr(session, "sessionId");
+        let index = *session_of_login
+            .get(&session_id)
+            .unwrap_or_else(|| panic!("a stored session that no login answered: {session_id}"));
+        assert!(stored_sessions.insert(session_id), "a session stored twice");
+        let tokens = outcomes[index].tokens.as_ref().expect("tokens");
+        assert_eq!(string_attr(session, "uid"), uid);
+        assert_eq!(string_attr(session, "status"), "active");
+        assert_eq!(string_attr(session, "userDomain"), DOMAIN);
+        assert_eq!(string_attr(session, "appId"), APP_ID);
+        assert_eq!(number_attr(session, "createdAt"), issued_at);
+        assert_eq!(
+            number_attr(session, "expirationTime"),
+            issued_at + lifetimes.session_max
+        );
+        assert_eq!(
+            string_attr(session, "accessTokenHash"),
+            hash_token(&tokens.access)
+        );
+        assert_eq!(
+            string_attr(session, "refreshTokenHash"),
+            hash_token(&tokens.refresh)
+        );
+        assert_eq!(session.get("previousRefreshTokenHash"), None);
+    }
+    assert_eq!(stored_sessions.len(), logins);
+
+    // One Twitter account: one user, created by the first login, updated by every other.
+    assert_eq!(users.len(), 1, "{users:?}");
+    let user = &users[0];
+    assert_eq!(string_attr(user, "uid"), uid);
+    assert_eq!(string_attr(user, "userDomain"), DOMAIN);
+    assert_eq!(string_attr(user, "twitterUserId"), TWITTER_USER_ID);
+    assert_eq!(string_attr(user, "twitterUsername"), TWITTER_USERNAME);
+    assert_eq!(number_attr(user, "registerTime"), issued_at);
+    assert_eq!(number_attr(user, "lastLoginTime"), issued_at);
+    assert_eq!(number_attr(user, "status"), 1);
+
     assert_eq!(
         world.twitter.verified(),
         logins,

@@ -1,50 +1,297 @@
-//! Start-up of the Lambda binary: a missing required variable stops it with a clear log line.
+//! Start-up of the five Lambda binaries, run as processes: a missing required variable stops
+//! start-up with a log line naming it (never a value), and a variable a function does not use
+//! is not required. A fake Lambda runtime API tells whether a binary got past configuration:
+//! it then asks for its first invocation.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-const REQUIRED: [&str; 4] = [
+use serde_json::Value;
+
+struct Binary {
+    name: &'static str,
+    path: &'static str,
+    /// The variables it must refuse to start without, in the contract's words.
+    required: &'static [&'static str],
+}
+
+const BINARIES: [Binary; 5] = [
+    Binary {
+        name: "twitter-auth-login",
+        path: env!("CARGO_BIN_EXE_twitter-auth-login"),
+        required: &[
+            "USER_DOMAIN_TABLE",
+            "MCC_TABLE",
+            "TOKEN_TABLE",
+            "SESSION_TABLE",
+            "USER_TABLE",
+            "DATA_CENTER",
+        ],
+    },
+    Binary {
+        name: "refresh-token",
+        path: env!("CARGO_BIN_EXE_refresh-token"),
+        required: &["USER_DOMAIN_TABLE", "TOKEN_TABLE", "SESSION_TABLE"],
+    },
+    Binary {
+        name: "user-logout",
+        path: env!("CARGO_BIN_EXE_user-logout"),
+        required: &["TOKEN_TABLE", "SESSION_TABLE"],
+    },
+    Binary {
+        name: "user-info",
+        path: env!("CARGO_BIN_EXE_user-info"),
+        required: &["USER_TABLE"],
+    },
+    Binary {
+        name: "token-authorizer",
+        path: env!("CARGO_BIN_EXE_token-authorizer"),
+        required: &["USER_DOMAIN_TABLE", "TOKEN_TABLE", "SESSION_TABLE"],
+    },
+];
+
+/// Every variable the template gives every function.
+const ALL_VARIABLES: [&str; 6] = [
     "USER_DOMAIN_TABLE",
     "MCC_TABLE",
     "TOKEN_TABLE",
+    "SESSION_TABLE",
+    "USER_TABLE",
     "DATA_CENTER",
 ];
 
-fn start_without(missing: &str, json: bool) -> (Option<i32>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_twitter-auth-login"));
-    command.env_clear();
-    for name in REQUIRED.iter().filter(|name| **name != missing) {
-        command.env(name, "set");
+/// In every value set, so that a log line echoing any value is caught.
+const MARKER: &str = "v4lue-m4rker";
+
+/// What Lambda's runtime client asks first once the function is ready.
+const NEXT_INVOCATION: &str = "GET /2018-06-01/runtime/invocation/next";
+
+/// How long a binary may take to refuse or to ask for work.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+fn value_of(name: &str) -> String {
+    format!("{}-{MARKER}", name.to_ascii_lowercase().replace('_', "-"))
+}
+
+struct Run {
+    exit: Option<i32>,
+    /// The first request line the binary sent the runtime API, if it got that far.
+    runtime_request: Option<String>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn logs(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
     }
+
+    #[track_caller]
+    fn assert_refused(&self, what: &str) {
+        assert_eq!(self.runtime_request, None, "{what}: got past configuration");
+        assert_eq!(self.exit, Some(1), "{what}: {}", self.logs());
+    }
+
+    #[track_caller]
+    fn assert_never_echoes_values(&self, what: &str) {
+        assert!(
+            !self.logs().contains(MARKER),
+            "{what}: a value was echoed: {}",
+            self.logs()
+        );
+    }
+}
+
+/// Runs `binary` with exactly `env` (plus what any Lambda process has) against a runtime API
+/// that never answers, until it exits or asks that API for work; then it is stopped.
+fn start(binary: &Binary, env: &[(&str, String)], json: bool) -> Run {
+    let runtime = TcpListener::bind("127.0.0.1:0").expect("bind runtime API");
+    runtime.set_nonblocking(true).expect("nonblocking");
+    let mut command = Command::new(binary.path);
+    command
+        .env_clear()
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            runtime.local_addr().expect("addr").to_string(),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", binary.name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        // Region and credentials as Lambda gives them, so no metadata service is asked.
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if json {
         command.env("AWS_LAMBDA_LOG_FORMAT", "JSON");
     }
-    // Were it to get past configuration, this runtime API address refuses connections.
-    command.env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9");
-    let output = command.output().expect("run the function binary");
-    let logs = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    (output.status.code(), logs)
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("start the binary");
+    let started = Instant::now();
+    let mut runtime_request = None;
+    loop {
+        if let Ok((stream, _)) = runtime.accept() {
+            stream.set_nonblocking(false).expect("blocking");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            let mut line = String::new();
+            let _ = BufReader::new(stream).read_line(&mut line);
+            runtime_request = Some(line.trim_end().to_owned());
+            child.kill().expect("stop the binary");
+            break;
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < START_LIMIT,
+            "{} neither refused nor asked for work",
+            binary.name
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let output = child.wait_with_output().expect("output");
+    Run {
+        exit: output.status.code(),
+        runtime_request,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Every variable of the template set, but `missing` set to `missing_as` (or unset).
+fn all_but(missing: &str, missing_as: Option<&str>) -> Vec<(&'static str, String)> {
+    ALL_VARIABLES
+        .iter()
+        .filter_map(|name| match (*name == missing, missing_as) {
+            (false, _) => Some((*name, value_of(name))),
+            (true, Some(blank)) => Some((*name, blank.to_owned())),
+            (true, None) => None,
+        })
+        .collect()
 }
 
 #[test]
-fn each_missing_variable_stops_start_up_naming_it() {
-    for missing in REQUIRED {
-        let (code, logs) = start_without(missing, false);
-        assert_ne!(code, Some(0), "started without {missing}");
-        assert!(logs.contains("refusing to start"), "{logs}");
-        assert!(logs.contains(&format!("{missing} is required")), "{logs}");
+fn each_missing_required_variable_stops_start_up_naming_it() {
+    for binary in &BINARIES {
+        for missing in binary.required {
+            // Unset, and blank: both are missing.
+            for missing_as in [None, Some("  ")] {
+                let what = format!("{} without {missing} ({missing_as:?})", binary.name);
+                let run = start(binary, &all_but(missing, missing_as), false);
+                run.assert_refused(&what);
+                run.assert_never_echoes_values(&what);
+                let refusals: Vec<&str> = run
+                    .stdout
+                    .lines()
+                    .filter(|l| l.contains("refusing to start"))
+                    .collect();
+                assert_eq!(refusals.len(), 1, "{what}: {}", run.logs());
+                assert!(refusals[0].contains("ERROR"), "{what}: {}", refusals[0]);
+                assert!(
+                    refusals[0].contains(&format!("{missing} is required")),
+                    "{what}: {}",
+                    refusals[0]
+                );
+            }
+        }
     }
 }
 
 #[test]
-fn the_start_up_log_line_is_json_when_lambda_asks() {
-    let (code, logs) = start_without("TOKEN_TABLE", true);
-    assert_ne!(code, Some(0));
-    let line = logs
-        .lines()
-        .find(|l| l.contains("refusing to start"))
-        .expect("a log line");
-    let json: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
-    assert_eq!(json["level"], "ERROR");
-    assert_eq!(json["error"], "TOKEN_TABLE is required");
+fn the_refusal_is_a_json_line_when_lambda_asks_for_json() {
+    for binary in &BINARIES {
+        for missing in binary.required {
+            let what = format!("{} without {missing}", binary.name);
+            let run = start(binary, &all_but(missing, None), true);
+            run.assert_refused(&what);
+            run.assert_never_echoes_values(&what);
+            let lines: Vec<Value> = run
+                .stdout
+                .lines()
+                .map(|l| {
+                    serde_json::from_str(l).unwrap_or_else(|_| panic!("{what}: not JSON: {l}"))
+                })
+                .collect();
+            assert_eq!(lines.len(), 1, "{what}: {}", run.stdout);
+            assert_eq!(lines[0]["level"], "ERROR", "{what}");
+            assert_eq!(lines[0]["message"], "refusing to start", "{what}");
+            assert_eq!(
+                lines[0]["error"],
+                format!("{missing} is required"),
+                "{what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_malformed_value_is_named_but_never_echoed() {
+    let login = &BINARIES[0];
+    for (name, bad, error) in [
+        (
+            "ACCESS_TOKEN_TTL_SECONDS",
+            format!("0-{MARKER}"),
+            "ACCESS_TOKEN_TTL_SECONDS must be a positive whole number",
+        ),
+        (
+            "REFRESH_REUSE_GRACE_SECONDS",
+            format!("-1{MARKER}"),
+            "REFRESH_REUSE_GRACE_SECONDS must be a whole number",
+        ),
+        (
+            "TWITTER_API_BASE",
+            format!("ftp://{MARKER}.example"),
+            "TWITTER_API_BASE must be an http(s) URL",
+        ),
+    ] {
+        let mut env = all_but("", None);
+        env.push((name, bad));
+        let run = start(login, &env, true);
+        run.assert_refused(name);
+        run.assert_never_echoes_values(name);
+        let line: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+        assert_eq!(line["message"], "refusing to start", "{name}");
+        assert_eq!(line["error"], error, "{name}");
+    }
+}
+
+#[test]
+fn a_function_needs_only_the_variables_it_uses() {
+    for binary in &BINARIES {
+        let env: Vec<(&str, String)> = binary
+            .required
+            .iter()
+            .map(|name| (*name, value_of(name)))
+            .collect();
+        for json in [false, true] {
+            let what = format!(
+                "{} with only {:?} (json {json})",
+                binary.name, binary.required
+            );
+            let run = start(binary, &env, json);
+            assert_eq!(
+                run.runtime_request
+                    .as_deref()
+                    .and_then(|l| l.split(" HTTP/").next()),
+                Some(NEXT_INVOCATION),
+                "{what}: did not get past configuration: {}",
+                run.logs()
+            );
+            assert!(
+                !run.logs().contains("refusing to start"),
+                "{what}: {}",
+                run.logs()
+            );
+            run.assert_never_echoes_values(&what);
+        }
+    }
 }

@@ -1,23 +1,31 @@
-//! Twitter misbehaving, beyond the statuses and bodies `login_dynamodb.rs` covers: each fault
-//! gives its contract code within the configured timeout (or at once, when there is nothing to
-//! wait for), stores nothing, and the next login through the same handler succeeds.
+//! Twitter misbehaving: each fault gives its contract code within the configured timeout (or
+//! at once, when there is nothing to wait for), stores nothing (no token, session or user), and
+//! the next login through the same login endpoint succeeds.
 //!
 //! The faults that Twitter's stand-in cannot produce come from `Front`, a raw TCP server put
 //! in front of the stand-in: it forwards bytes untouched when healthy (the stand-in still
 //! checks every OAuth signature), and misbehaves at the byte level on demand.
 
-mod common;
-
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::*;
+use testkit::events::rest_event;
 use testkit::twitter::{Mode, TwitterStub};
+use testkit::world::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
+use twitter_auth_login::config::Table;
+use twitter_auth_login::dynamo::DynamoStore;
+use twitter_auth_login::endpoints::login::Login;
+use twitter_auth_login::session::uid_for;
+use twitter_auth_login::token::hash_token;
+use twitter_auth_login::twitter::TwitterClient;
+
+type LoginEndpoint = Login<DynamoStore, TwitterClient>;
 
 /// How the front answers a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,50 +225,126 @@ fn assert_timing(elapsed: Duration, timing: Timing, what: &str) {
     }
 }
 
-/// One login through `handler`: its code, msg and status, nothing stored, within `timing`.
+/// Every item of the tables a login writes (tokens, sessions, users), each rendered with its
+/// attributes in order, so that two snapshots compare item by item.
+async fn stored(world: &World) -> BTreeMap<&'static str, Vec<String>> {
+    let mut snapshot = BTreeMap::new();
+    for (name, table) in [
+        ("tokens", Table::Token),
+        ("sessions", Table::Session),
+        ("users", Table::User),
+    ] {
+        let mut items: Vec<String> = world
+            .items(table)
+            .await
+            .into_iter()
+            .map(|item| format!("{:?}", item.into_iter().collect::<BTreeMap<_, _>>()))
+            .collect();
+        items.sort();
+        snapshot.insert(name, items);
+    }
+    snapshot
+}
+
+/// One login through `login`: its code, msg and status, nothing written, within `timing`.
 async fn assert_refused_in_time(
     world: &World,
-    handler: &TestHandler,
+    login: &LoginEndpoint,
     (code, msg, status): (u64, &str, u16),
     timing: Timing,
     what: &str,
 ) {
-    let stored_before = world.token_items().await.len();
+    let before = stored(world).await;
+    // A write made now would differ from what is stored, even for the same user.
+    world.clock.advance(1);
     let started = Instant::now();
-    let (got_status, body) = call(handler, &world.valid_params()).await;
+    let (got_status, body) = call(login, &rest_event(&world.login_params())).await;
     let elapsed = started.elapsed();
     assert_eq!(body["code"].as_u64(), Some(code), "{what}: {body}");
     assert_eq!(body["msg"], msg, "{what}");
+    assert_eq!(body["extMsg"], "", "{what}");
     assert_eq!(got_status, status, "{what}");
     assert!(body["data"].is_null(), "{what}");
     assert_timing(elapsed, timing, what);
     assert_eq!(
-        world.token_items().await.len(),
-        stored_before,
-        "{what}: a failed login stored tokens"
+        stored(world).await,
+        before,
+        "{what}: a failed login wrote a token, session or user"
     );
 }
 
-/// One login through `handler` succeeds and stores its two tokens.
-async fn assert_logs_in(world: &World, handler: &TestHandler, what: &str) {
-    let stored_before = world.token_items().await.len();
-    let (status, body) = call(handler, &world.valid_params()).await;
+/// One login through `login` succeeds and stores its two tokens, its session and its user.
+async fn assert_logs_in(world: &World, login: &LoginEndpoint, what: &str) {
+    let before = stored(world).await;
+    let (status, body) = call(login, &rest_event(&world.login_params())).await;
+    let tokens = Tokens::from_answer(status, &body);
+    let uid = uid_for(DOMAIN, TWITTER_USER_ID);
+    assert_eq!(tokens.uid, uid, "{what}");
+
+    let after = stored(world).await;
+    assert_eq!(after["tokens"].len(), before["tokens"].len() + 2, "{what}");
     assert_eq!(
-        (status, body["code"].as_u64()),
-        (200, Some(200)),
-        "{what}: {body}"
+        after["sessions"].len(),
+        before["sessions"].len() + 1,
+        "{what}"
     );
     assert_eq!(
-        world.token_items().await.len(),
-        stored_before + 2,
-        "{what}: the login's two tokens are stored"
+        after["users"].len(),
+        1,
+        "{what}: one Twitter account, one user"
+    );
+    for (token, kind) in [(&tokens.access, "access"), (&tokens.refresh, "refresh")] {
+        let item = world
+            .item(Table::Token, &[("tokenHash", &hash_token(token))])
+            .await
+            .unwrap_or_else(|| panic!("{what}: the {kind} token is stored"));
+        assert_eq!(string_attr(&item, "kind"), kind, "{what}");
+        assert_eq!(string_attr(&item, "uid"), uid, "{what}");
+        assert_eq!(
+            string_attr(&item, "sessionId"),
+            tokens.session_id(),
+            "{what}"
+        );
+    }
+    let session = world
+        .item(
+            Table::Session,
+            &[("uid", &uid), ("sessionId", &tokens.session_id())],
+        )
+        .await
+        .unwrap_or_else(|| panic!("{what}: the session is stored"));
+    assert_eq!(string_attr(&session, "status"), "active", "{what}");
+    assert_eq!(
+        string_attr(&session, "accessTokenHash"),
+        hash_token(&tokens.access),
+        "{what}"
+    );
+    assert_eq!(
+        string_attr(&session, "refreshTokenHash"),
+        hash_token(&tokens.refresh),
+        "{what}"
+    );
+    let user = world
+        .item(Table::User, &[("uid", &uid)])
+        .await
+        .unwrap_or_else(|| panic!("{what}: the user is stored"));
+    assert_eq!(
+        string_attr(&user, "twitterUserId"),
+        TWITTER_USER_ID,
+        "{what}"
+    );
+    assert_eq!(
+        number_attr(&user, "lastLoginTime"),
+        world.clock.get(),
+        "{what}"
     );
 }
 
 const UNAVAILABLE: (u64, &str, u16) = (5367, "Request to Twitter failed", 503);
 const UNPARSABLE: (u64, &str, u16) = (5369, "Failed to parse the Twitter user", 200);
 
-/// A fresh front with `fault` and a handler behind it: the fault's answer, then, healed, a login.
+/// A fresh front with `fault` and a login endpoint behind it: the fault's answer, then, healed,
+/// a login.
 async fn assert_front_fault_then_recovery(
     world: &World,
     fault: Misbehaviour,
@@ -269,9 +353,9 @@ async fn assert_front_fault_then_recovery(
 ) {
     let what = format!("{fault:?}");
     let front = Front::start(stub_addr(world), fault).await;
-    let handler = world.handler_with_twitter(&front.url());
+    let login = world.login_with(world.store(), &front.url());
     let verified_before = world.twitter.verified();
-    assert_refused_in_time(world, &handler, answer, timing, &what).await;
+    assert_refused_in_time(world, &login, answer, timing, &what).await;
     assert_eq!(
         front.faulted.load(Ordering::SeqCst),
         1,
@@ -284,46 +368,33 @@ async fn assert_front_fault_then_recovery(
     );
 
     front.heal();
-    assert_logs_in(world, &handler, &format!("{what}, then healed")).await;
+    assert_logs_in(world, &login, &format!("{what}, then healed")).await;
     assert_eq!(world.twitter.verified(), verified_before + 1);
 }
 
 #[tokio::test]
 async fn a_hung_twitter_is_5367_at_the_timeout_and_the_next_login_succeeds() {
     let world = World::new().await;
+    let login = world.login();
     world.twitter.set_mode(Mode::Hang);
-    assert_refused_in_time(
-        &world,
-        &world.handler,
-        UNAVAILABLE,
-        Timing::AtTheTimeout,
-        "hang",
-    )
-    .await;
+    assert_refused_in_time(&world, &login, UNAVAILABLE, Timing::AtTheTimeout, "hang").await;
     world.twitter.set_mode(Mode::Verify);
-    assert_logs_in(&world, &world.handler, "after the hang").await;
+    assert_logs_in(&world, &login, "after the hang").await;
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_5367_at_once_and_the_next_login_succeeds_when_twitter_is_back() {
     let world = World::new().await;
     let addr = testkit::server::refused_addr().expect("free port");
-    let handler = world.handler_with_twitter(&format!("http://{addr}"));
-    assert_refused_in_time(&world, &handler, UNAVAILABLE, Timing::AtOnce, "refused").await;
-    assert_refused_in_time(
-        &world,
-        &handler,
-        UNAVAILABLE,
-        Timing::AtOnce,
-        "refused again",
-    )
-    .await;
+    let login = world.login_with(world.store(), &format!("http://{addr}"));
+    assert_refused_in_time(&world, &login, UNAVAILABLE, Timing::AtOnce, "refused").await;
+    assert_refused_in_time(&world, &login, UNAVAILABLE, Timing::AtOnce, "refused again").await;
 
-    // Twitter comes back on the same address: the same handler logs in.
-    let back = TwitterStub::bind(addr, vec![twitter_account()])
+    // Twitter comes back on the same address: the same endpoint logs in.
+    let back = TwitterStub::bind(addr, vec![world.seed.account()])
         .await
         .expect("stand-in on the refused port");
-    assert_logs_in(&world, &handler, "Twitter back").await;
+    assert_logs_in(&world, &login, "Twitter back").await;
     assert_eq!(back.verified(), 1);
 }
 
@@ -367,9 +438,9 @@ async fn an_endless_answer_is_5369_at_once() {
 async fn a_slow_twitter_within_the_timeout_still_logs_in() {
     let world = World::new().await;
     let front = Front::start(stub_addr(&world), Misbehaviour::SlowButInTime).await;
-    let handler = world.handler_with_twitter(&front.url());
+    let login = world.login_with(world.store(), &front.url());
     let started = Instant::now();
-    assert_logs_in(&world, &handler, "slow Twitter").await;
+    assert_logs_in(&world, &login, "slow Twitter").await;
     assert!(
         started.elapsed() >= TWITTER_TIMEOUT / 4,
         "the answer was slow"
@@ -388,12 +459,13 @@ fn padded_user(len: usize) -> String {
 #[tokio::test]
 async fn an_answer_over_64_kib_is_5369_and_stores_nothing() {
     let world = World::new().await;
+    let login = world.login();
 
     // At the limit, a valid user is a login.
     let at_limit = padded_user(64 * 1024);
     assert_eq!(at_limit.len(), 65_536);
     world.twitter.set_mode(Mode::VerifyThenBody(at_limit));
-    assert_logs_in(&world, &world.handler, "64 KiB answer").await;
+    assert_logs_in(&world, &login, "64 KiB answer").await;
 
     // One byte more, the same user is refused, however valid the JSON.
     let over = padded_user(64 * 1024 + 1);
@@ -401,7 +473,7 @@ async fn an_answer_over_64_kib_is_5369_and_stores_nothing() {
     world.twitter.set_mode(Mode::VerifyThenBody(over));
     assert_refused_in_time(
         &world,
-        &world.handler,
+        &login,
         UNPARSABLE,
         Timing::AtOnce,
         "64 KiB + 1 answer",
@@ -412,17 +484,10 @@ async fn an_answer_over_64_kib_is_5369_and_stores_nothing() {
     world
         .twitter
         .set_mode(Mode::VerifyThenBody(padded_user(1024 * 1024)));
-    assert_refused_in_time(
-        &world,
-        &world.handler,
-        UNPARSABLE,
-        Timing::AtOnce,
-        "1 MiB answer",
-    )
-    .await;
+    assert_refused_in_time(&world, &login, UNPARSABLE, Timing::AtOnce, "1 MiB answer").await;
 
     world.twitter.set_mode(Mode::Verify);
-    assert_logs_in(&world, &world.handler, "after the large answers").await;
+    assert_logs_in(&world, &login, "after the large answers").await;
     assert_eq!(
         world.twitter.verified(),
         4,

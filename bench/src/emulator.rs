@@ -21,9 +21,13 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 const PREFIX: &str = "/2018-06-01/runtime";
-/// What a real deployment's invocations get as their deadline.
-const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
-pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:twitter-auth-login";
+/// What a real deployment's invocations get as their deadline (template.yaml's Timeout).
+const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The ARN Lambda would give a function of this name.
+pub fn function_arn(function_name: &str) -> String {
+    format!("arn:aws:lambda:us-east-1:123456789012:function:{function_name}")
+}
 
 /// One event waiting for the function.
 #[derive(Clone, Debug)]
@@ -69,6 +73,7 @@ struct State {
     first_next: OnceLock<Instant>,
     handed_out: Mutex<HashMap<String, Instant>>,
     outcomes: mpsc::UnboundedSender<Outcome>,
+    function_arn: String,
 }
 
 /// A running emulator; it stops when dropped.
@@ -79,8 +84,11 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Starts on a free loopback port; the receiver gets every outcome in arrival order.
-    pub async fn start() -> std::io::Result<(RuntimeApi, mpsc::UnboundedReceiver<Outcome>)> {
+    /// Starts on a free loopback port for the function `function_name`; the receiver gets every
+    /// outcome in arrival order.
+    pub async fn start(
+        function_name: &str,
+    ) -> std::io::Result<(RuntimeApi, mpsc::UnboundedReceiver<Outcome>)> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let addr = listener.local_addr()?;
         let (outcomes, receiver) = mpsc::unbounded_channel();
@@ -90,6 +98,7 @@ impl RuntimeApi {
             first_next: OnceLock::new(),
             handed_out: Mutex::new(HashMap::new()),
             outcomes,
+            function_arn: function_arn(function_name),
         });
         let shared = Arc::clone(&state);
         let task = tokio::spawn(async move {
@@ -219,7 +228,7 @@ async fn next(state: &State) -> Reply {
     set("lambda-runtime-deadline-ms", deadline.to_string());
     set(
         "lambda-runtime-invoked-function-arn",
-        FUNCTION_ARN.to_owned(),
+        state.function_arn.clone(),
     );
     set(
         "lambda-runtime-trace-id",

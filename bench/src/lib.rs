@@ -1,12 +1,14 @@
-//! Benchmarks of twitter-auth-login, shared by the `bench-runner` binary and the `login_cpu`
-//! bench target:
+//! Benchmarks of the five functions, shared by the `bench-runner` binary and the `cpu` bench
+//! target:
 //! - [`emulator`]: a Lambda runtime API emulator the release binaries run under.
-//! - [`event`]: the login event (API Gateway REST v1 proxy, valid signature) and its fixtures.
-//! - [`world`]: tables on loopback moto, seeded, and the Twitter stand-in.
+//! - [`world`]: testkit's loopback world, plus each binary's environment and first event.
+//! - [`memory`]: the five functions on the in-memory adapters, sharing one store.
+//! - [`cost`]: DynamoDB request units from item sizes, and what a million operations cost.
 //! - [`stats`] and [`report`]: percentiles, tables, and the results file `scripts/bench` reads.
 
+pub mod cost;
 pub mod emulator;
-pub mod event;
+pub mod memory;
 pub mod report;
 pub mod stats;
 pub mod world;

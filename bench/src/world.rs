@@ -1,164 +1,240 @@
-//! The login world on loopback: the template's three tables on moto under fresh names, the demo
-//! user domain, app and MCC route seeded through the admin API, and the Twitter stand-in.
+//! The loopback deployment the runner measures is testkit's world (every table of template.yaml
+//! on moto, the seeded user domain, app and MCC routes, the Twitter stand-in). Here is what the
+//! benchmarks add to it: each binary's Lambda environment, each function's first event, and
+//! invocations that report a failure instead of panicking.
 
-use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use testkit::twitter::{Account, TwitterStub};
-use twitter_auth_login::admin::Admin;
-use twitter_auth_login::config::{Config, TableNames};
-use twitter_auth_login::dynamo::{DynamoStore, Limits};
-use twitter_auth_login::handler::Handler;
-use twitter_auth_login::login::Login;
-use twitter_auth_login::provision;
-use twitter_auth_login::token::random_hex;
-use twitter_auth_login::twitter::TwitterClient;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use testkit::events::{self, USER_INFO_ROUTE};
+use testkit::twitter::Account;
+use testkit::world::{self, LOCAL_MCC, Params, World};
+use twitter_auth_login::config::{Function, Table};
+use twitter_auth_login::endpoints::authorizer::Authorizer;
+use twitter_auth_login::http::{Endpoint, edge};
+use twitter_auth_login::ports::TokenReader;
+use twitter_auth_login::scope;
 
-use crate::event::{self, APP_ID, CONSUMER_KEY, CONSUMER_SECRET, DATA_CENTER, DOMAIN, MCC};
+pub type Fallible<T> = Result<T, String>;
 
 pub const REGION: &str = "us-east-1";
 
-pub type RealHandler = Handler<DynamoStore, TwitterClient>;
+pub const FUNCTIONS: [Function; 5] = [
+    Function::Login,
+    Function::Refresh,
+    Function::Logout,
+    Function::UserInfo,
+    Function::Authorizer,
+];
 
-pub struct World {
-    /// moto's URL.
-    pub endpoint: String,
-    pub tables: TableNames,
-    pub domain_secret: String,
-    pub twitter: TwitterStub,
+/// The function built as `binary`.
+pub fn function_named(binary: &str) -> Option<Function> {
+    FUNCTIONS.into_iter().find(|f| f.binary() == binary)
 }
 
-/// A DynamoDB client for `endpoint` with the function's own limits.
-pub fn dynamodb_client(endpoint: &str) -> Client {
-    let builder = aws_sdk_dynamodb::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"));
-    Client::from_conf(Limits::default().apply(builder).build())
+/// The login's query, with an MCC routed to this data center so that checks 12 and 13 run too.
+pub fn login_params(world: &World) -> Params {
+    world::with(&world.login_params(), "mcc", &LOCAL_MCC.to_string())
 }
 
-impl World {
-    /// Needs a DynamoDB API: `DYNAMODB_TEST_ENDPOINT`, or a moto server testkit starts.
-    pub async fn new() -> Result<World, String> {
-        let endpoint = testkit::moto::dynamodb_endpoint()?;
-        let client = dynamodb_client(&endpoint);
-        let prefix = random_hex::<6>().map_err(|e| format!("{e:?}"))?;
-        let tables = TableNames {
-            user_domain: format!("bench-{prefix}-user-domains"),
-            mcc: format!("bench-{prefix}-mcc-routes"),
-            token: format!("bench-{prefix}-tokens"),
+pub fn login_event(world: &World) -> String {
+    events::rest_event(&login_params(world))
+}
+
+/// The login event of a Twitter account made up for it, so that its end user has only the
+/// sessions a benchmark gives it (every login of the seeded account is the same end user).
+pub fn new_account_login_event(world: &World, n: usize) -> String {
+    let seed = &world.seed;
+    let token = format!("{n}-benchaccounttoken");
+    let token_secret = format!("bench-account-secret-{n}");
+    world.twitter.add_account(Account {
+        consumer_key: seed.consumer_key.clone(),
+        consumer_secret: seed.consumer_secret.clone(),
+        token: token.clone(),
+        token_secret: token_secret.clone(),
+        user_id: format!("{}", 900_000_000 + n),
+        username: format!("bench{n}"),
+    });
+    let params = world::signed_params(
+        &seed.user_domain,
+        &seed.app_id,
+        &token,
+        &token_secret,
+        &world.domain_secret,
+    );
+    events::rest_event(&world::with(&params, "mcc", &LOCAL_MCC.to_string()))
+}
+
+/// The authorizer's event for a userInfo request with this access token.
+pub fn authorizer_event(access_token: &str) -> String {
+    events::authorizer_event("GET", USER_INFO_ROUTE, &[("Authorization", access_token)]).to_string()
+}
+
+/// What template.yaml gives every function (each reads only what it uses), with DynamoDB at
+/// `dynamodb_endpoint` and the lifetimes of the in-process world, so both agree on tokens.
+pub fn function_env(world: &World, dynamodb_endpoint: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Table::ALL
+        .into_iter()
+        .filter_map(|table| {
+            let name = world.tables.get(table)?;
+            Some((table.variable().to_owned(), name.to_owned()))
+        })
+        .collect();
+    let lifetimes = world.lifetimes;
+    env.extend(
+        [
+            ("DATA_CENTER", world.seed.data_center.clone()),
+            (
+                "ACCESS_TOKEN_TTL_SECONDS",
+                lifetimes.access_token_ttl.to_string(),
+            ),
+            (
+                "REFRESH_TOKEN_TTL_SECONDS",
+                lifetimes.refresh_token_ttl.to_string(),
+            ),
+            (
+                "REFRESH_REUSE_GRACE_SECONDS",
+                lifetimes.refresh_reuse_grace.to_string(),
+            ),
+            ("SESSION_MAX_SECONDS", lifetimes.session_max.to_string()),
+            ("TWITTER_API_BASE", world.twitter.base_url()),
+            ("TWITTER_TIMEOUT_MS", "3000".to_owned()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint.to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    env
+}
+
+/// Everything a Lambda execution environment sets for a function of this name (128 MB, JSON
+/// logs at INFO as template.yaml asks, dummy credentials), plus `function_env`.
+pub fn lambda_env(
+    function_name: &str,
+    runtime_api: &str,
+    function_env: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_LAMBDA_FUNCTION_NAME", function_name),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
+        ),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ("AWS_REGION", REGION),
+        ("AWS_DEFAULT_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_SESSION_TOKEN", "bench"),
+        ("LANG", "en_US.UTF-8"),
+        ("TZ", ":UTC"),
+        ("PATH", "/usr/local/bin:/usr/bin/:/bin"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    env.extend_from_slice(function_env);
+    env
+}
+
+/// The tokens of a login or refresh answer.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub uid: String,
+}
+
+/// An HTTP function's answer: the status and the envelope.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u64,
+    pub body: Value,
+}
+
+impl Answer {
+    /// From the JSON API Gateway receives (`{"statusCode":200,"body":"{...}",...}`).
+    pub fn from_gateway(response: &Value) -> Fallible<Answer> {
+        let status = response["statusCode"]
+            .as_u64()
+            .ok_or_else(|| format!("no statusCode in {response}"))?;
+        let body = response["body"]
+            .as_str()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or(Value::Null);
+        Ok(Answer { status, body })
+    }
+
+    /// The envelope's `data` of a success (status 200, code 200).
+    pub fn data(&self) -> Fallible<&Value> {
+        if self.status == 200 && self.body["code"].as_u64() == Some(200) {
+            Ok(&self.body["data"])
+        } else {
+            Err(format!("answered {} {}", self.status, self.body))
+        }
+    }
+
+    pub fn tokens(&self) -> Fallible<Tokens> {
+        let data = self.data()?;
+        let text = |pointer: &str| {
+            data.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("no {pointer} in {data}"))
         };
-        provision::create_login_tables(&client, provision::TEMPLATE, &tables).await?;
-        let admin = Admin::new(client, tables.clone());
-        let domain_secret = admin
-            .add_domain(DOMAIN, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        admin
-            .add_twitter_app(DOMAIN, APP_ID, CONSUMER_KEY, CONSUMER_SECRET)
-            .await
-            .map_err(|e| e.to_string())?;
-        admin
-            .set_mcc_route(MCC, DATA_CENTER)
-            .await
-            .map_err(|e| e.to_string())?;
-        let twitter = TwitterStub::start(vec![Account {
-            consumer_key: CONSUMER_KEY.into(),
-            consumer_secret: CONSUMER_SECRET.into(),
-            token: event::OAUTH_TOKEN.into(),
-            token_secret: event::OAUTH_TOKEN_SECRET.into(),
-            user_id: event::TWITTER_USER_ID.into(),
-            username: event::TWITTER_USERNAME.into(),
-        }])
-        .await
-        .map_err(|e| format!("twitter stand-in: {e}"))?;
-        Ok(World {
-            endpoint,
-            tables,
-            domain_secret,
-            twitter,
+        Ok(Tokens {
+            access: text("/accessToken/token")?,
+            refresh: text("/refreshToken/token")?,
+            uid: text("/uid")?,
         })
     }
+}
 
-    /// The login event, signed for this world's user domain.
-    pub fn event(&self) -> String {
-        event::rest_event(&self.domain_secret)
-    }
+/// Invokes an HTTP function with a raw event, as the runtime would; the time `edge::invoke`
+/// took (conversion, logic, envelope, log line) and the answer.
+pub async fn invoke<E: Endpoint>(endpoint: &E, event: &str) -> Fallible<(Duration, Answer)> {
+    let payload =
+        RawValue::from_string(event.to_owned()).map_err(|e| format!("event json: {e}"))?;
+    let started = Instant::now();
+    let response = edge::invoke(endpoint, &payload, world::context()).await;
+    let elapsed = started.elapsed();
+    let response = serde_json::to_value(&response).map_err(|e| format!("response json: {e}"))?;
+    Ok((elapsed, Answer::from_gateway(&response)?))
+}
 
-    /// The function's own configuration variables, with DynamoDB at `dynamodb_endpoint`.
-    pub fn function_env(&self, dynamodb_endpoint: &str) -> Vec<(String, String)> {
-        [
-            ("USER_DOMAIN_TABLE", self.tables.user_domain.as_str()),
-            ("MCC_TABLE", self.tables.mcc.as_str()),
-            ("TOKEN_TABLE", self.tables.token.as_str()),
-            ("DATA_CENTER", DATA_CENTER),
-            ("TWITTER_API_BASE", &self.twitter.base_url()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-    }
+/// Asks the authorizer about an event as the runtime would (deserialize, decide, serialize the
+/// policy); the time that took and the policy, which must allow.
+pub async fn authorize<S: TokenReader + Sync>(
+    authorizer: &Authorizer<S>,
+    event: &str,
+) -> Fallible<Duration> {
+    let started = Instant::now();
+    let parsed: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_str(event).map_err(|e| format!("authorizer event: {e}"))?;
+    let decided = authorizer
+        .invoke(parsed, events::REQUEST_ID, scope::deadline_from_lambda(0))
+        .await;
+    let policy = decided
+        .map_err(|e| format!("authorizer error: {}", e.error_message))
+        .and_then(|policy| serde_json::to_vec(&policy).map_err(|e| e.to_string()))?;
+    let elapsed = started.elapsed();
+    check_policy(&policy)?;
+    Ok(elapsed)
+}
 
-    /// Everything a Lambda execution environment sets, plus the function's configuration:
-    /// the whole environment of a binary run under the emulator at `runtime_api`.
-    pub fn lambda_env(&self, runtime_api: &str, dynamodb_endpoint: &str) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = [
-            ("AWS_LAMBDA_RUNTIME_API", runtime_api),
-            ("AWS_LAMBDA_FUNCTION_NAME", "twitter-auth-login"),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-            (
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
-            ),
-            (
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                "/aws/lambda/twitter-auth-login",
-            ),
-            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
-            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
-            ("AWS_REGION", REGION),
-            ("AWS_DEFAULT_REGION", REGION),
-            ("AWS_ACCESS_KEY_ID", "bench"),
-            ("AWS_SECRET_ACCESS_KEY", "bench"),
-            ("AWS_SESSION_TOKEN", "bench"),
-            ("LANG", "en_US.UTF-8"),
-            ("TZ", ":UTC"),
-            ("PATH", "/usr/local/bin:/usr/bin/:/bin"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        env.extend(self.function_env(dynamodb_endpoint));
-        env
-    }
-
-    /// The function's handler, built in this process from the same configuration the binary
-    /// reads, with its DynamoDB calls going to `dynamodb_endpoint`.
-    pub fn handler(&self, dynamodb_endpoint: &str) -> Result<RealHandler, String> {
-        let config = self.config(dynamodb_endpoint)?;
-        let store = DynamoStore::new(dynamodb_client(dynamodb_endpoint), config.tables.clone());
-        Ok(Handler::new(Login::new(
-            store,
-            self.twitter_client()?,
-            config.policy,
-        )))
-    }
-
-    /// The function's configuration, read from [`World::function_env`].
-    pub fn config(&self, dynamodb_endpoint: &str) -> Result<Config, String> {
-        let env: HashMap<String, String> =
-            self.function_env(dynamodb_endpoint).into_iter().collect();
-        Config::from_lookup(|name| env.get(name).cloned()).map_err(|e| e.to_string())
-    }
-
-    /// The function's Twitter adapter, pointed at the stand-in.
-    pub fn twitter_client(&self) -> Result<TwitterClient, String> {
-        let config = self.config(&self.endpoint)?;
-        TwitterClient::new(&config.twitter_api_base, config.twitter_timeout)
-            .map_err(|e| format!("twitter client: {e}"))
+/// An authorizer's answer must be an Allow.
+pub fn check_policy(policy: &[u8]) -> Fallible<()> {
+    let policy: Value = serde_json::from_slice(policy).map_err(|e| format!("policy: {e}"))?;
+    match policy.pointer("/policyDocument/Statement/0/Effect") {
+        Some(Value::String(effect)) if effect == "Allow" => Ok(()),
+        _ => Err(format!("the authorizer did not allow: {policy}")),
     }
 }

@@ -1,86 +1,160 @@
-//! API Gateway events for the login route, as the function receives them: the tests, the
-//! benchmarks and the fuzzing all build their events here.
+//! Lambda events as the functions receive them: the tests, the benchmarks and the fuzzing all
+//! build their events here.
 
 use serde_json::{Map, Value, json};
 
-pub const ROUTE: &str = "/v2/enduser/enduserapi/twitterAuthLogin";
+pub const PREFIX: &str = "/v2/enduser/enduserapi";
+pub const LOGIN_ROUTE: &str = "/v2/enduser/enduserapi/twitterAuthLogin";
+pub const REFRESH_ROUTE: &str = "/v2/enduser/enduserapi/refreshToken";
+pub const LOGOUT_ROUTE: &str = "/v2/enduser/enduserapi/userLogout";
+pub const USER_INFO_ROUTE: &str = "/v2/enduser/enduserapi/userInfo";
 
-/// A REST API (v1) proxy event with these query parameters, in order, repeats allowed.
-pub fn rest_event<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
-    let mut single = Map::new();
-    let mut multi: Map<String, Value> = Map::new();
-    for (name, value) in params {
-        let (name, value) = (
-            name.as_ref().to_owned(),
-            Value::String(value.as_ref().to_owned()),
-        );
-        single.insert(name.clone(), value.clone());
-        if let Value::Array(values) = multi.entry(name).or_insert_with(|| json!([])) {
-            values.push(value);
+/// The request id every built event carries.
+pub const REQUEST_ID: &str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
+pub const API_ID: &str = "1234567890";
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// A REST API (v1) proxy event.
+#[derive(Debug, Clone)]
+pub struct RestEvent {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    authorizer: Option<Value>,
+}
+
+impl RestEvent {
+    pub fn new(method: &str, path: &str) -> RestEvent {
+        RestEvent {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: vec![
+                ("Host".into(), "api.example.com".into()),
+                ("User-Agent".into(), "testkit".into()),
+                ("X-Forwarded-For".into(), "127.0.0.1".into()),
+                ("X-Forwarded-Proto".into(), "https".into()),
+                ("X-Forwarded-Port".into(), "443".into()),
+            ],
+            body: None,
+            authorizer: None,
         }
     }
-    let query = |map: Map<String, Value>| {
+
+    /// Query parameters in order, repeats allowed.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, params: &[(K, V)]) -> Self {
+        self.query.extend(
+            params
+                .iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned())),
+        );
+        self
+    }
+
+    /// A header; given twice, it is sent twice.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// An `application/x-www-form-urlencoded` body of these pairs.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+            .finish();
+        self.header("Content-Type", "application/x-www-form-urlencoded")
+            .body(&body)
+    }
+
+    pub fn body(mut self, body: &str) -> Self {
+        self.body = Some(body.to_owned());
+        self
+    }
+
+    /// The context an authorizer put on the request.
+    pub fn authorizer(mut self, context: Value) -> Self {
+        self.authorizer = Some(context);
+        self
+    }
+
+    pub fn to_json(&self) -> String {
+        let (single_query, multi_query) = single_and_multi(&self.query);
+        let (single_headers, multi_headers) = single_and_multi(&self.headers);
+        let mut context = json!({
+            "accountId": ACCOUNT_ID,
+            "resourceId": "abc123",
+            "stage": "prod",
+            "requestId": REQUEST_ID,
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "testkit"},
+            "resourcePath": self.path,
+            "httpMethod": self.method,
+            "apiId": API_ID,
+            "protocol": "HTTP/1.1"
+        });
+        if let Some(authorizer) = &self.authorizer {
+            context["authorizer"] = authorizer.clone();
+        }
+        json!({
+            "resource": self.path,
+            "path": self.path,
+            "httpMethod": self.method,
+            "headers": single_headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": single_query,
+            "multiValueQueryStringParameters": multi_query,
+            "pathParameters": null,
+            "stageVariables": null,
+            "requestContext": context,
+            "body": self.body,
+            "isBase64Encoded": false
+        })
+        .to_string()
+    }
+}
+
+/// API Gateway's two views of repeated names: the last value, and every value.
+pub(crate) fn single_and_multi(pairs: &[(String, String)]) -> (Value, Value) {
+    let mut single = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (name, value) in pairs {
+        single.insert(name.clone(), Value::String(value.clone()));
+        if let Value::Array(values) = multi.entry(name.clone()).or_insert_with(|| json!([])) {
+            values.push(Value::String(value.clone()));
+        }
+    }
+    let or_null = |map: Map<String, Value>| {
         if map.is_empty() {
             Value::Null
         } else {
             Value::Object(map)
         }
     };
-    json!({
-        "resource": ROUTE,
-        "path": ROUTE,
-        "httpMethod": "POST",
-        "headers": {
-            "Host": "api.example.com",
-            "User-Agent": "testkit",
-            "X-Forwarded-For": "127.0.0.1",
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-Port": "443"
-        },
-        "multiValueHeaders": {
-            "Host": ["api.example.com"],
-            "User-Agent": ["testkit"],
-            "X-Forwarded-For": ["127.0.0.1"],
-            "X-Forwarded-Proto": ["https"],
-            "X-Forwarded-Port": ["443"]
-        },
-        "queryStringParameters": query(single),
-        "multiValueQueryStringParameters": query(multi),
-        "pathParameters": null,
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012",
-            "resourceId": "abc123",
-            "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "testkit"},
-            "resourcePath": ROUTE,
-            "httpMethod": "POST",
-            "apiId": "1234567890",
-            "protocol": "HTTP/1.1"
-        },
-        "body": null,
-        "isBase64Encoded": false
-    })
-    .to_string()
+    (or_null(single), or_null(multi))
 }
 
-/// An HTTP API (v2) event with this raw (percent-encoded) query string.
+/// A login event (REST API v1 proxy) with these query parameters, in order, repeats allowed.
+pub fn rest_event<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
+    RestEvent::new("POST", LOGIN_ROUTE).query(params).to_json()
+}
+
+/// A login event from an HTTP API (v2) with this raw (percent-encoded) query string.
 pub fn http_api_event(raw_query: &str) -> String {
     json!({
         "version": "2.0",
-        "routeKey": format!("POST {ROUTE}"),
-        "rawPath": ROUTE,
+        "routeKey": format!("POST {LOGIN_ROUTE}"),
+        "rawPath": LOGIN_ROUTE,
         "rawQueryString": raw_query,
         "headers": {"host": "api.example.com", "content-length": "0"},
         "requestContext": {
-            "accountId": "123456789012",
+            "accountId": ACCOUNT_ID,
             "apiId": "api-id",
             "domainName": "api.example.com",
             "domainPrefix": "api",
-            "http": {"method": "POST", "path": ROUTE, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "testkit"},
+            "http": {"method": "POST", "path": LOGIN_ROUTE, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "testkit"},
             "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": format!("POST {ROUTE}"),
+            "routeKey": format!("POST {LOGIN_ROUTE}"),
             "stage": "$default",
             "time": "25/Nov/2026:19:00:00 +0000",
             "timeEpoch": 1795633200000u64
@@ -88,4 +162,42 @@ pub fn http_api_event(raw_query: &str) -> String {
         "isBase64Encoded": false
     })
     .to_string()
+}
+
+/// The method ARN API Gateway sends the authorizer for `method path` on stage `prod`.
+pub fn method_arn(method: &str, path: &str) -> String {
+    format!("arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/prod/{method}{path}")
+}
+
+/// A `REQUEST` authorizer event for `method path` with these headers.
+pub fn authorizer_event(method: &str, path: &str, headers: &[(&str, &str)]) -> Value {
+    let pairs: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let (single, multi) = single_and_multi(&pairs);
+    json!({
+        "type": "REQUEST",
+        "methodArn": method_arn(method, path),
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": null,
+        "multiValueQueryStringParameters": null,
+        "pathParameters": null,
+        "stageVariables": null,
+        "requestContext": {
+            "path": format!("/prod{path}"),
+            "accountId": ACCOUNT_ID,
+            "resourceId": "abc123",
+            "stage": "prod",
+            "requestId": REQUEST_ID,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "resourcePath": path,
+            "httpMethod": method,
+            "apiId": API_ID
+        }
+    })
 }

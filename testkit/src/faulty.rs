@@ -1,6 +1,10 @@
 //! A loopback HTTP server that stands in front of a real one (or alone) and misbehaves on
 //! demand: the fault tests point the function's DynamoDB or Twitter client at it.
+//!
+//! In front of moto it also keeps DynamoDB's promise that moto does not: a `TransactWriteItems`
+//! repeated with the same `ClientRequestToken` answers success without writing again.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -27,6 +31,14 @@ pub enum Fault {
     Hang,
     /// Close the connection without an answer.
     Drop,
+    /// Wait, then pass the request on.
+    Delay(Duration),
+    /// Pass the request on (so it takes effect), then close the connection without the answer.
+    LoseAnswer,
+    /// Pass the request on, then never answer.
+    ForwardThenHang,
+    /// Answer a `BatchGetItem` with every key unprocessed, as DynamoDB does under load.
+    Unprocessed,
 }
 
 impl Fault {
@@ -53,6 +65,8 @@ impl Fault {
 struct Injection {
     operation: Option<String>,
     fault: Fault,
+    /// How many more requests it hits; `None` for all until healed.
+    remaining: Option<usize>,
 }
 
 struct State {
@@ -60,6 +74,10 @@ struct State {
     injection: Mutex<Option<Injection>>,
     requests: AtomicUsize,
     faulted: AtomicUsize,
+    operations: Mutex<Vec<String>>,
+    /// Transactions by ClientRequestToken, with their answers, for repeats.
+    transactions: Mutex<HashMap<String, Transaction>>,
+    tokens: Mutex<Vec<String>>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -87,6 +105,9 @@ impl FaultyServer {
             injection: Mutex::new(None),
             requests: AtomicUsize::new(0),
             faulted: AtomicUsize::new(0),
+            operations: Mutex::new(Vec::new()),
+            transactions: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(Vec::new()),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let shared = Arc::clone(&state);
@@ -103,7 +124,22 @@ impl FaultyServer {
         *lock(&self.state.injection) = Some(Injection {
             operation: operation.map(str::to_owned),
             fault,
+            remaining: None,
         });
+    }
+
+    /// The next `times` requests for `operation` meet `fault`; then everything passes again.
+    pub fn inject_times(&self, operation: &str, fault: Fault, times: usize) {
+        *lock(&self.state.injection) = Some(Injection {
+            operation: Some(operation.to_owned()),
+            fault,
+            remaining: Some(times),
+        });
+    }
+
+    /// The `ClientRequestToken` of every `TransactWriteItems` received, in order.
+    pub fn transaction_tokens(&self) -> Vec<String> {
+        lock(&self.state.tokens).clone()
     }
 
     /// Back to passing everything through.
@@ -117,6 +153,11 @@ impl FaultyServer {
 
     pub fn requests(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// The DynamoDB operation of every request so far, in order: `BatchGetItem`, ...
+    pub fn operations(&self) -> Vec<String> {
+        lock(&self.state.operations).clone()
     }
 
     /// Requests that met the fault.
@@ -137,18 +178,128 @@ async fn handle(state: &State, request: Request<Incoming>) -> Reply {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let injection = lock(&state.injection).clone();
-    let fault = injection.and_then(|i| match &i.operation {
-        Some(operation) if !target.ends_with(&format!(".{operation}")) => None,
-        _ => Some(i.fault),
-    });
-    match (fault, &state.upstream) {
-        (Some(fault), _) => {
-            state.faulted.fetch_add(1, Ordering::SeqCst);
-            misbehave(fault).await
+    let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
+    lock(&state.operations).push(operation.clone());
+    let fault = {
+        let mut injection = lock(&state.injection);
+        let hit = injection.as_mut().and_then(|i| match &i.operation {
+            Some(wanted) if *wanted != operation => None,
+            _ => match &mut i.remaining {
+                Some(0) => None,
+                Some(left) => {
+                    *left -= 1;
+                    Some(i.fault.clone())
+                }
+                None => Some(i.fault.clone()),
+            },
+        });
+        if injection.as_ref().is_some_and(|i| i.remaining == Some(0)) {
+            *injection = None;
         }
-        (None, Some(upstream)) => forward(state, upstream, request).await,
-        (None, None) => reply(500, "text/plain", "no fault and no upstream"),
+        hit
+    };
+    let Some(upstream) = &state.upstream else {
+        return match fault {
+            Some(fault) => {
+                state.faulted.fetch_add(1, Ordering::SeqCst);
+                misbehave(fault).await
+            }
+            None => reply(500, "text/plain", "no fault and no upstream"),
+        };
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
+        return reply(502, "text/plain", "could not read the request");
+    };
+    let token = (operation == "TransactWriteItems")
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten()
+        .and_then(|json| json["ClientRequestToken"].as_str().map(str::to_owned));
+    if let Some(token) = &token {
+        lock(&state.tokens).push(token.clone());
+    }
+    let Some(fault) = fault else {
+        return forward_keeping_promise(state, upstream, parts, body, token).await;
+    };
+    state.faulted.fetch_add(1, Ordering::SeqCst);
+    match fault {
+        Fault::Delay(pause) => {
+            tokio::time::sleep(pause).await;
+            forward_keeping_promise(state, upstream, parts, body, token).await
+        }
+        Fault::LoseAnswer => {
+            let _ = forward_keeping_promise(state, upstream, parts, body, token).await;
+            misbehave(Fault::Drop).await
+        }
+        Fault::ForwardThenHang => {
+            let _ = forward_keeping_promise(state, upstream, parts, body, token).await;
+            misbehave(Fault::Hang).await
+        }
+        Fault::Unprocessed => {
+            let keys = serde_json::from_slice::<serde_json::Value>(&body)
+                .map(|json| json["RequestItems"].clone())
+                .unwrap_or_default();
+            let answer = serde_json::json!({"Responses": {}, "UnprocessedKeys": keys});
+            reply(200, "application/x-amz-json-1.0", answer.to_string())
+        }
+        other => misbehave(other).await,
+    }
+}
+
+struct Transaction {
+    request: Bytes,
+    status: u16,
+    answer: Bytes,
+}
+
+/// Forwards, and answers a repeated transaction token with the first answer instead, as
+/// DynamoDB does within ten minutes (or refuses it, when the request differs).
+async fn forward_keeping_promise(
+    state: &State,
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+    token: Option<String>,
+) -> Reply {
+    if let Some(token) = &token {
+        let repeat = lock(&state.transactions)
+            .get(token)
+            .map(|t| (t.request == body, t.status, t.answer.clone()));
+        match repeat {
+            Some((true, status, answer)) => {
+                return reply(status, "application/x-amz-json-1.0", answer);
+            }
+            Some((false, _, _)) => {
+                return misbehave(Fault::dynamodb_error(
+                    400,
+                    "IdempotentParameterMismatchException",
+                ))
+                .await;
+            }
+            None => {}
+        }
+    }
+    let request = body.clone();
+    let answer = forward(state, upstream, parts, body).await;
+    match token {
+        Some(token) if answer.status().is_success() => {
+            let (head, body) = answer.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            lock(&state.transactions).insert(
+                token,
+                Transaction {
+                    request,
+                    status: head.status.as_u16(),
+                    answer: bytes.clone(),
+                },
+            );
+            hyper::Response::from_parts(head, Full::new(bytes))
+        }
+        _ => answer,
     }
 }
 
@@ -165,14 +316,19 @@ async fn misbehave(fault: Fault) -> Reply {
         }
         // Panicking the connection task makes hyper close the socket without an answer.
         Fault::Drop => std::panic::resume_unwind(Box::new("dropping the connection")),
+        // Without an upstream, faults that pass requests on have nowhere to send them.
+        Fault::Delay(_) | Fault::LoseAnswer | Fault::ForwardThenHang | Fault::Unprocessed => {
+            reply(500, "text/plain", "no upstream to pass the request to")
+        }
     }
 }
 
-async fn forward(state: &State, upstream: &str, request: Request<Incoming>) -> Reply {
-    let (parts, body) = request.into_parts();
-    let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
-        return reply(502, "text/plain", "could not read the request");
-    };
+async fn forward(
+    state: &State,
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Reply {
     let path = parts
         .uri
         .path_and_query()

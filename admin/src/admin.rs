@@ -1,0 +1,537 @@
+//! Operator actions on the tables: user domains and their Twitter apps, MCC routes, end users
+//! and their sessions. Every failure is one line that names what failed and how to mend it;
+//! the SDK's own account of it is kept for `--verbose`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Value, json};
+use twitter_auth_login::config::{Table, Tables};
+use twitter_auth_login::dynamo::sessions::revocation;
+use twitter_auth_login::dynamo::{attr, items};
+use twitter_auth_login::endpoints::login::TWITTER_PLATFORM;
+use twitter_auth_login::session::{RevokedReason, SessionStatus, uid_for};
+use twitter_auth_login::token::random_hex;
+use twitter_auth_login::user_domain::is_user_domain;
+
+/// What an operator is told: one line, and the SDK's account of it for `--verbose`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminError {
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl AdminError {
+    pub fn new(message: impl Into<String>) -> Self {
+        AdminError {
+            message: message.into(),
+            detail: None,
+        }
+    }
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AdminError {}
+
+/// The one-line account of an SDK failure of `action` on `table` at `endpoint`.
+pub fn describe<E, R>(
+    action: &str,
+    table: &str,
+    endpoint: &str,
+    error: SdkError<E, R>,
+) -> AdminError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let message = match &error {
+        SdkError::ServiceError(_) => match error.code().unwrap_or_default() {
+            "ResourceNotFoundException" => {
+                format!("table {table} does not exist at {endpoint}: run create-tables first")
+            }
+            "ResourceInUseException" => format!("table {table} already exists at {endpoint}"),
+            code @ ("AccessDeniedException"
+            | "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "MissingAuthenticationTokenException"
+            | "ExpiredTokenException") => format!(
+                "{endpoint} refused the credentials for {action} on table {table} ({code}): \
+                 check AWS_PROFILE or AWS_ACCESS_KEY_ID and their permissions"
+            ),
+            code @ ("ThrottlingException"
+            | "ProvisionedThroughputExceededException"
+            | "RequestLimitExceeded") => format!(
+                "{endpoint} is throttling {action} on table {table} ({code}): try again shortly"
+            ),
+            "ValidationException" => format!(
+                "{endpoint} refused {action} on table {table} as invalid: is {table} a table \
+                 of this stack, created from template.yaml?"
+            ),
+            code => format!("{action} on table {table} failed at {endpoint} ({code})"),
+        },
+        SdkError::DispatchFailure(failure) if failure.is_io() => {
+            format!("cannot reach DynamoDB at {endpoint}: is it running, and is the URL right?")
+        }
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            format!("DynamoDB at {endpoint} did not answer in time")
+        }
+        SdkError::TimeoutError(_) => format!("DynamoDB at {endpoint} did not answer in time"),
+        SdkError::ResponseError(_) => format!(
+            "{endpoint} answered {action} with something unreadable: is it a DynamoDB endpoint?"
+        ),
+        _ => format!("{action} on table {table} could not be sent to {endpoint}"),
+    };
+    AdminError {
+        message,
+        detail: Some(DisplayErrorContext(error).to_string()),
+    }
+}
+
+/// A user domain as shown to an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainView {
+    pub user_domain: String,
+    pub enabled: bool,
+    pub secret: Option<String>,
+    pub apps: Vec<AppView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AppView {
+    pub app_id: String,
+    pub platform: String,
+    pub consumer_key: String,
+    /// Only when asked for.
+    pub consumer_secret: Option<String>,
+}
+
+pub struct Admin {
+    client: Client,
+    tables: Tables,
+    /// Where the tables are, for messages: an endpoint URL or `DynamoDB in <region>`.
+    endpoint: String,
+}
+
+impl Admin {
+    pub fn new(client: Client, tables: Tables, endpoint: impl Into<String>) -> Self {
+        Admin {
+            client,
+            tables,
+            endpoint: endpoint.into(),
+        }
+    }
+
+    /// A table's name, or which variable or flag to set.
+    fn table(&self, table: Table) -> Result<&str, AdminError> {
+        self.tables.get(table).ok_or_else(|| {
+            let variable = table.variable();
+            AdminError::new(format!(
+                "set {variable} or --{}",
+                variable.to_lowercase().replace('_', "-")
+            ))
+        })
+    }
+
+    /// `describe`, except that a failed condition means `refused`.
+    fn fail<E, R>(
+        &self,
+        action: &str,
+        table: &str,
+        refused: &str,
+        error: SdkError<E, R>,
+    ) -> AdminError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match error.code() {
+            Some("ConditionalCheckFailedException") => AdminError::new(refused),
+            _ => describe(action, table, &self.endpoint, error),
+        }
+    }
+
+    /// Adds an enabled user domain with a fresh 256-bit secret (or the given one); returns the secret.
+    pub async fn add_domain(
+        &self,
+        user_domain: &str,
+        secret: Option<String>,
+    ) -> Result<String, AdminError> {
+        if !is_user_domain(user_domain) {
+            return Err(AdminError::new(format!(
+                "{user_domain:?} is not a user domain such as C.DM.5903.1"
+            )));
+        }
+        let secret = match secret {
+            Some(given) if given.len() >= 16 => given,
+            Some(_) => {
+                return Err(AdminError::new(
+                    "a user domain secret needs at least 16 characters",
+                ));
+            }
+            None => random_hex::<32>()
+                .map_err(|_| AdminError::new("the operating system's random source failed"))?,
+        };
+        let table = self.table(Table::UserDomain)?;
+        self.client
+            .put_item()
+            .table_name(table)
+            .item(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .item(attr::USER_DOMAIN_SECRET, AttributeValue::S(secret.clone()))
+            .item(attr::ENABLED, AttributeValue::Bool(true))
+            .item(attr::APPS, AttributeValue::M(HashMap::new()))
+            .condition_expression("attribute_not_exists(#d)")
+            .expression_attribute_names("#d", attr::USER_DOMAIN)
+            .send()
+            .await
+            .map_err(|e| {
+                self.fail(
+                    "adding the user domain",
+                    table,
+                    &format!("user domain {user_domain} already exists"),
+                    e,
+                )
+            })?;
+        Ok(secret)
+    }
+
+    pub async fn set_enabled(&self, user_domain: &str, enabled: bool) -> Result<(), AdminError> {
+        let table = self.table(Table::UserDomain)?;
+        self.client
+            .update_item()
+            .table_name(table)
+            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .update_expression("SET #e = :e")
+            .condition_expression("attribute_exists(#d)")
+            .expression_attribute_names("#e", attr::ENABLED)
+            .expression_attribute_names("#d", attr::USER_DOMAIN)
+            .expression_attribute_values(":e", AttributeValue::Bool(enabled))
+            .send()
+            .await
+            .map_err(|e| {
+                self.fail(
+                    "updating the user domain",
+                    table,
+                    &no_domain(user_domain),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
+    /// Adds (or replaces) a Twitter app on a user domain.
+    pub async fn add_twitter_app(
+        &self,
+        user_domain: &str,
+        app_id: &str,
+        consumer_key: &str,
+        consumer_secret: &str,
+    ) -> Result<(), AdminError> {
+        if [app_id, consumer_key, consumer_secret]
+            .iter()
+            .any(|v| v.trim().is_empty())
+        {
+            return Err(AdminError::new(
+                "app id, consumer key and consumer secret are all required",
+            ));
+        }
+        let app = AttributeValue::M(HashMap::from([
+            (
+                attr::PLATFORM.to_owned(),
+                AttributeValue::S(TWITTER_PLATFORM.to_owned()),
+            ),
+            (
+                attr::CONSUMER_KEY.to_owned(),
+                AttributeValue::S(consumer_key.to_owned()),
+            ),
+            (
+                attr::CONSUMER_SECRET.to_owned(),
+                AttributeValue::S(consumer_secret.to_owned()),
+            ),
+        ]));
+        let table = self.table(Table::UserDomain)?;
+        self.client
+            .update_item()
+            .table_name(table)
+            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .update_expression("SET #apps.#app = :app")
+            .condition_expression("attribute_exists(#d) AND attribute_type(#apps, :map)")
+            .expression_attribute_names("#apps", attr::APPS)
+            .expression_attribute_names("#app", app_id)
+            .expression_attribute_names("#d", attr::USER_DOMAIN)
+            .expression_attribute_values(":app", app)
+            .expression_attribute_values(":map", AttributeValue::S("M".into()))
+            .send()
+            .await
+            .map_err(|e| self.fail("adding the app", table, &no_domain(user_domain), e))?;
+        Ok(())
+    }
+
+    pub async fn remove_app(&self, user_domain: &str, app_id: &str) -> Result<(), AdminError> {
+        let table = self.table(Table::UserDomain)?;
+        self.client
+            .update_item()
+            .table_name(table)
+            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .update_expression("REMOVE #apps.#app")
+            .condition_expression("attribute_exists(#apps.#app)")
+            .expression_attribute_names("#apps", attr::APPS)
+            .expression_attribute_names("#app", app_id)
+            .send()
+            .await
+            .map_err(|e| {
+                self.fail(
+                    "removing the app",
+                    table,
+                    &format!("{user_domain} has no app {app_id}"),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
+    pub async fn set_mcc_route(&self, mcc: i32, data_center: &str) -> Result<(), AdminError> {
+        if data_center.trim().is_empty() {
+            return Err(AdminError::new("a data center is required"));
+        }
+        let table = self.table(Table::Mcc)?;
+        self.client
+            .put_item()
+            .table_name(table)
+            .item(attr::MCC, AttributeValue::N(mcc.to_string()))
+            .item(attr::DATA_CENTER, AttributeValue::S(data_center.to_owned()))
+            .send()
+            .await
+            .map_err(|e| describe("setting the MCC route", table, &self.endpoint, e))?;
+        Ok(())
+    }
+
+    pub async fn remove_mcc_route(&self, mcc: i32) -> Result<(), AdminError> {
+        let table = self.table(Table::Mcc)?;
+        self.client
+            .delete_item()
+            .table_name(table)
+            .key(attr::MCC, AttributeValue::N(mcc.to_string()))
+            .condition_expression("attribute_exists(#m)")
+            .expression_attribute_names("#m", attr::MCC)
+            .send()
+            .await
+            .map_err(|e| {
+                self.fail(
+                    "removing the MCC route",
+                    table,
+                    &format!("no route for MCC {mcc}"),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
+    /// The user domain; secrets are left out unless `with_secrets`.
+    pub async fn show_domain(
+        &self,
+        user_domain: &str,
+        with_secrets: bool,
+    ) -> Result<DomainView, AdminError> {
+        let table = self.table(Table::UserDomain)?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| describe("reading the user domain", table, &self.endpoint, e))?;
+        let item = output
+            .item
+            .ok_or_else(|| AdminError::new(no_domain(user_domain)))?;
+        let text = |map: &HashMap<String, AttributeValue>, name: &str| {
+            map.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut apps: Vec<AppView> = match item.get(attr::APPS) {
+            Some(AttributeValue::M(apps)) => apps
+                .iter()
+                .map(|(id, app)| {
+                    let fields = app.as_m().cloned().unwrap_or_default();
+                    AppView {
+                        app_id: id.clone(),
+                        platform: text(&fields, attr::PLATFORM),
+                        consumer_key: text(&fields, attr::CONSUMER_KEY),
+                        consumer_secret: with_secrets.then(|| text(&fields, attr::CONSUMER_SECRET)),
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        apps.sort();
+        Ok(DomainView {
+            user_domain: user_domain.to_owned(),
+            enabled: matches!(item.get(attr::ENABLED), Some(AttributeValue::Bool(true))),
+            secret: with_secrets.then(|| text(&item, attr::USER_DOMAIN_SECRET)),
+            apps,
+        })
+    }
+
+    /// The uid of a Twitter account on a user domain.
+    pub fn uid_of(user_domain: &str, twitter_user_id: &str) -> String {
+        uid_for(user_domain, twitter_user_id)
+    }
+
+    /// An end user's record, as JSON.
+    pub async fn show_user(&self, uid: &str) -> Result<Value, AdminError> {
+        let table = self.table(Table::User)?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(attr::UID, AttributeValue::S(uid.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| describe("reading the user", table, &self.endpoint, e))?;
+        let item = output
+            .item
+            .ok_or_else(|| AdminError::new(format!("no user {uid} in table {table}")))?;
+        let user = items::user_record(&item).map_err(|fault| {
+            AdminError::new(format!(
+                "the user item {uid} is malformed: attribute {}",
+                fault.attribute
+            ))
+        })?;
+        Ok(json!({
+            "uid": user.uid,
+            "userDomain": user.user_domain,
+            "twitterUserId": user.twitter_user_id,
+            "twitterUsername": user.twitter_username,
+            "registerTime": user.register_time,
+            "lastLoginTime": user.last_login_time,
+            "status": user.status,
+        }))
+    }
+
+    /// Every session of a user, newest first, as JSON: no token hash is shown.
+    pub async fn list_sessions(&self, uid: &str) -> Result<Vec<Value>, AdminError> {
+        let table = self.table(Table::Session)?;
+        let mut sessions = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(table)
+                .key_condition_expression("#uid = :uid")
+                .expression_attribute_names("#uid", attr::UID)
+                .expression_attribute_values(":uid", AttributeValue::S(uid.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| describe("listing the sessions", table, &self.endpoint, e))?;
+            for item in page.items.unwrap_or_default() {
+                let record = items::session_record(&item).map_err(|fault| {
+                    AdminError::new(format!(
+                        "a session item of {uid} is malformed: attribute {}",
+                        fault.attribute
+                    ))
+                })?;
+                let number = |name: &str| {
+                    item.get(name)
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse::<u64>().ok())
+                };
+                sessions.push(json!({
+                    "sessionId": record.session_id,
+                    "appId": record.app_id,
+                    "status": record.status.as_str(),
+                    "revokedReason": item.get(attr::REVOKED_REASON).and_then(|v| v.as_s().ok()),
+                    "createdAt": record.created_at,
+                    "refreshedAt": number(attr::REFRESHED_AT),
+                    "expirationTime": record.expiration_time,
+                }));
+            }
+            match page.last_evaluated_key.filter(|key| !key.is_empty()) {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        sessions.sort_by_key(|s| std::cmp::Reverse(s["createdAt"].as_u64()));
+        Ok(sessions)
+    }
+
+    /// Revokes one session: its tokens stop working at refresh and logout at once, and at the
+    /// authorizer within its cache time.
+    pub async fn revoke_session(&self, uid: &str, session_id: &str) -> Result<(), AdminError> {
+        if self.revoke(uid, session_id).await? {
+            Ok(())
+        } else {
+            Err(AdminError::new(format!(
+                "user {uid} has no active session {session_id}"
+            )))
+        }
+    }
+
+    /// Revokes every active session of a user; returns how many.
+    pub async fn revoke_all_sessions(&self, uid: &str) -> Result<usize, AdminError> {
+        let mut revoked = 0;
+        for session in self.list_sessions(uid).await? {
+            if session["status"] != SessionStatus::Active.as_str() {
+                continue;
+            }
+            let session_id = session["sessionId"].as_str().unwrap_or_default();
+            // One revoked meanwhile, by its user or by reuse detection, is gone either way.
+            if self.revoke(uid, session_id).await? {
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    /// The library's own revocation, sent alone; false when the session was not active.
+    async fn revoke(&self, uid: &str, session_id: &str) -> Result<bool, AdminError> {
+        let table = self.table(Table::Session)?;
+        let write = revocation(table, uid, session_id, RevokedReason::Operator)
+            .map_err(|_| AdminError::new("the revocation could not be built"))?;
+        let sent = self
+            .client
+            .transact_write_items()
+            .transact_items(write)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(error) => {
+                let refused = matches!(
+                    error.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(canceled))
+                        if canceled.cancellation_reasons().iter()
+                            .any(|r| r.code() == Some("ConditionalCheckFailed"))
+                );
+                if refused {
+                    Ok(false)
+                } else {
+                    Err(describe(
+                        "revoking the session",
+                        table,
+                        &self.endpoint,
+                        error,
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn no_domain(user_domain: &str) -> String {
+    format!("user domain {user_domain} does not exist")
+}

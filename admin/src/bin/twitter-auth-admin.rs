@@ -1,0 +1,289 @@
+//! Manages twitter-auth-login's tables on any DynamoDB endpoint: creates them from
+//! template.yaml, provisions user domains, Twitter apps and MCC routes, and looks after end
+//! users and their sessions. Table names come from the same variables as the functions'.
+
+use std::process::ExitCode;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::ProvideCredentials;
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use twitter_auth_admin::admin::{Admin, AdminError};
+use twitter_auth_admin::provision;
+use twitter_auth_login::config::{Table, Tables};
+
+#[derive(Parser)]
+#[command(
+    name = "twitter-auth-admin",
+    about = "Provision and look after twitter-auth-login's tables: user domains, Twitter apps, \
+             MCC routes, end users and their sessions"
+)]
+struct Cli {
+    /// DynamoDB endpoint, for a local server (else AWS_ENDPOINT_URL_DYNAMODB, else AWS).
+    #[arg(long, global = true)]
+    endpoint_url: Option<String>,
+    /// On an error, also print the AWS SDK's full account of it.
+    #[arg(long, global = true)]
+    verbose: bool,
+    #[arg(long, env = "USER_DOMAIN_TABLE", global = true, hide_env_values = true)]
+    user_domain_table: Option<String>,
+    #[arg(long, env = "MCC_TABLE", global = true, hide_env_values = true)]
+    mcc_table: Option<String>,
+    #[arg(long, env = "TOKEN_TABLE", global = true, hide_env_values = true)]
+    token_table: Option<String>,
+    #[arg(long, env = "SESSION_TABLE", global = true, hide_env_values = true)]
+    session_table: Option<String>,
+    #[arg(long, env = "USER_TABLE", global = true, hide_env_values = true)]
+    user_table: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the tables whose names are given, exactly as template.yaml defines them (for a
+    /// local DynamoDB; on AWS the stack creates them).
+    CreateTables {
+        /// Another template than the one built in.
+        #[arg(long)]
+        template: Option<std::path::PathBuf>,
+    },
+    /// Add an enabled user domain; prints its secret, generated unless given.
+    AddDomain {
+        user_domain: String,
+        /// Use this secret instead of a generated one (at least 16 characters).
+        #[arg(long, env = "USER_DOMAIN_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+    },
+    /// Disable a user domain: its logins and refreshes answer 5104, the authorizer denies.
+    DisableDomain { user_domain: String },
+    /// Enable a user domain again.
+    EnableDomain { user_domain: String },
+    /// Add or replace a Twitter app on a user domain.
+    AddApp {
+        user_domain: String,
+        app_id: String,
+        #[arg(long)]
+        consumer_key: String,
+        /// Read from the environment so that it stays out of shell history.
+        #[arg(long, env = "TWITTER_CONSUMER_SECRET", hide_env_values = true)]
+        consumer_secret: String,
+    },
+    /// Remove an app from a user domain.
+    RemoveApp { user_domain: String, app_id: String },
+    /// Route an MCC to a data center.
+    SetMcc {
+        #[arg(allow_hyphen_values = true)]
+        mcc: i32,
+        data_center: String,
+    },
+    /// Remove an MCC route.
+    RemoveMcc {
+        #[arg(allow_hyphen_values = true)]
+        mcc: i32,
+    },
+    /// Show a user domain as JSON; secrets only with --show-secrets.
+    ShowDomain {
+        user_domain: String,
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Show an end user as JSON, by uid or by user domain and Twitter user id.
+    ShowUser {
+        #[arg(required_unless_present_all = ["user_domain", "twitter_user_id"], conflicts_with_all = ["user_domain", "twitter_user_id"])]
+        uid: Option<String>,
+        #[arg(long, requires = "twitter_user_id")]
+        user_domain: Option<String>,
+        #[arg(long, requires = "user_domain")]
+        twitter_user_id: Option<String>,
+    },
+    /// List an end user's sessions as JSON, newest first.
+    ListSessions { uid: String },
+    /// Revoke one session of an end user.
+    RevokeSession { uid: String, session_id: String },
+    /// Revoke every active session of an end user.
+    RevokeAllSessions { uid: String },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", error.message);
+            match (&error.detail, verbose) {
+                (Some(detail), true) => eprintln!("cause: {detail}"),
+                (Some(_), false) => eprintln!("(--verbose shows the AWS SDK's account of it)"),
+                _ => {}
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+impl Cli {
+    /// The table names given, by flag or variable.
+    fn tables(&self) -> Tables {
+        [
+            (Table::UserDomain, &self.user_domain_table),
+            (Table::Mcc, &self.mcc_table),
+            (Table::Token, &self.token_table),
+            (Table::Session, &self.session_table),
+            (Table::User, &self.user_table),
+        ]
+        .into_iter()
+        .filter_map(|(table, name)| name.clone().filter(|n| !n.is_empty()).map(|n| (table, n)))
+        .fold(Tables::default(), |tables, (table, name)| {
+            tables.with(table, name)
+        })
+    }
+}
+
+/// A client for the endpoint, after checking that there is a region and credentials: without
+/// them every call would fail with a long account of the SDK's search for them.
+async fn client(endpoint_url: Option<&str>) -> Result<(Client, String), AdminError> {
+    let mut loader = aws_config::from_env();
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let Some(region) = config.region() else {
+        return Err(AdminError::new(
+            "no AWS region: set AWS_REGION (any region does for a local DynamoDB)",
+        ));
+    };
+    let endpoint = endpoint_url
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| format!("DynamoDB in {region}"));
+    let credentials = match config.credentials_provider() {
+        Some(provider) => provider
+            .provide_credentials()
+            .await
+            .map(|_| ())
+            .map_err(|e| AdminError {
+                message: String::new(),
+                detail: Some(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()),
+            }),
+        None => Err(AdminError::new("")),
+    };
+    if let Err(mut error) = credentials {
+        error.message = "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
+                         AWS_PROFILE (any values do for a local DynamoDB)"
+            .to_owned();
+        return Err(error);
+    }
+    Ok((Client::new(&config), endpoint))
+}
+
+fn print(json: &Value) -> Result<(), AdminError> {
+    let text = serde_json::to_string_pretty(json).map_err(|e| AdminError::new(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), AdminError> {
+    let tables = cli.tables();
+    let (client, endpoint) = client(cli.endpoint_url.as_deref()).await?;
+    let admin = Admin::new(client.clone(), tables.clone(), endpoint.clone());
+
+    match cli.command {
+        Command::CreateTables { template } => {
+            let text = match template {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| AdminError::new(format!("{}: {e}", path.display())))?,
+                None => provision::TEMPLATE.to_owned(),
+            };
+            let named = provision::named_tables(&text, &tables).map_err(AdminError::new)?;
+            if named.is_empty() {
+                return Err(AdminError::new(
+                    "name the tables to create: USER_DOMAIN_TABLE, MCC_TABLE, TOKEN_TABLE, \
+                     SESSION_TABLE, USER_TABLE, or their flags (--user-domain-table ...)",
+                ));
+            }
+            provision::create_tables(&client, &text, &tables, &endpoint).await?;
+            let names: Vec<String> = named.into_iter().map(|(name, _)| name).collect();
+            println!("created {} at {endpoint}", names.join(", "));
+        }
+        Command::AddDomain {
+            user_domain,
+            secret,
+        } => {
+            let secret = admin.add_domain(&user_domain, secret).await?;
+            println!("{secret}");
+        }
+        Command::DisableDomain { user_domain } => admin.set_enabled(&user_domain, false).await?,
+        Command::EnableDomain { user_domain } => admin.set_enabled(&user_domain, true).await?,
+        Command::AddApp {
+            user_domain,
+            app_id,
+            consumer_key,
+            consumer_secret,
+        } => {
+            admin
+                .add_twitter_app(&user_domain, &app_id, &consumer_key, &consumer_secret)
+                .await?
+        }
+        Command::RemoveApp {
+            user_domain,
+            app_id,
+        } => admin.remove_app(&user_domain, &app_id).await?,
+        Command::SetMcc { mcc, data_center } => admin.set_mcc_route(mcc, &data_center).await?,
+        Command::RemoveMcc { mcc } => admin.remove_mcc_route(mcc).await?,
+        Command::ShowDomain {
+            user_domain,
+            show_secrets,
+        } => {
+            let view = admin.show_domain(&user_domain, show_secrets).await?;
+            let apps: Vec<Value> = view
+                .apps
+                .iter()
+                .map(|app| {
+                    let mut json = json!({
+                        "appId": app.app_id, "platform": app.platform, "consumerKey": app.consumer_key,
+                    });
+                    if let Some(secret) = &app.consumer_secret {
+                        json["consumerSecret"] = secret.clone().into();
+                    }
+                    json
+                })
+                .collect();
+            let mut json =
+                json!({"userDomain": view.user_domain, "enabled": view.enabled, "apps": apps});
+            if let Some(secret) = &view.secret {
+                json["userDomainSecret"] = secret.clone().into();
+            }
+            print(&json)?;
+        }
+        Command::ShowUser {
+            uid,
+            user_domain,
+            twitter_user_id,
+        } => {
+            let uid = match (uid, user_domain, twitter_user_id) {
+                (Some(uid), _, _) => uid,
+                (None, Some(domain), Some(id)) => Admin::uid_of(&domain, &id),
+                _ => {
+                    return Err(AdminError::new(
+                        "give a uid, or --user-domain and --twitter-user-id",
+                    ));
+                }
+            };
+            print(&admin.show_user(&uid).await?)?;
+        }
+        Command::ListSessions { uid } => print(&Value::Array(admin.list_sessions(&uid).await?))?,
+        Command::RevokeSession { uid, session_id } => {
+            admin.revoke_session(&uid, &session_id).await?;
+            println!("revoked session {session_id} of {uid}");
+        }
+        Command::RevokeAllSessions { uid } => {
+            let revoked = admin.revoke_all_sessions(&uid).await?;
+            println!("revoked {revoked} sessions of {uid}");
+        }
+    }
+    Ok(())
+}

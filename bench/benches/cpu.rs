@@ -1,0 +1,636 @@
+//! Per-request CPU of each function with the in-memory adapters, on one core, and of each stage
+//! of a login. Plain `Instant` loops: a warm-up, then many samples of many iterations each; the
+//! table shows the median, min and p90 of the per-iteration time.
+//!
+//! `cargo bench -p bench --bench cpu` measures; under `cargo test` (no `--bench` argument) it
+//! only checks, in a few iterations, that every function answers and every stage works.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bench::memory::{DOMAIN_SECRET, Functions};
+use bench::report::{Verdict, print_table, record};
+use bench::stats::{percentile, us};
+use bench::world::{self as fixtures, Answer, Tokens, authorizer_event};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use lambda_http::{Request, RequestExt};
+use serde_json::value::RawValue;
+use testkit::events;
+use testkit::world::{
+    self as kit, APP_ID, CONSUMER_KEY, CONSUMER_SECRET, DOMAIN, LOCAL_MCC, OAUTH_TOKEN,
+    OAUTH_TOKEN_SECRET, TWITTER_USER_ID,
+};
+use twitter_auth_login::config::DEFAULT_TWITTER_API_BASE;
+use twitter_auth_login::endpoints::login::request::LoginRequest;
+use twitter_auth_login::endpoints::login::signature;
+use twitter_auth_login::endpoints::{Grant, GrantedToken};
+use twitter_auth_login::error::ApiError;
+use twitter_auth_login::http::{edge, envelope};
+use twitter_auth_login::logging;
+use twitter_auth_login::scope;
+use twitter_auth_login::secret::Secret;
+use twitter_auth_login::session::uid_for;
+use twitter_auth_login::token::{MintedToken, TokenRoute, random_hex, random_id};
+use twitter_auth_login::twitter::{TwitterClient, Url, oauth};
+
+const TARGET: Duration = Duration::from_micros(50);
+const SECTION: &str = "Per-request CPU (in-memory adapters, one core)";
+/// Inputs prepared, untimed, just before they are used: as the runtime hands each request over
+/// just after parsing it, and so that a refresh or logout has a live session of its own.
+const CHUNK: usize = 16;
+
+struct Settings {
+    warm_up: Duration,
+    sample_time: Duration,
+    samples: usize,
+}
+
+struct Measured {
+    median: Duration,
+    min: Duration,
+    p90: Duration,
+    iterations: usize,
+}
+
+/// `batch(n)` runs `n` iterations and returns the time its timed part took.
+fn measure(settings: &Settings, mut batch: impl FnMut(usize) -> Duration) -> Measured {
+    // Calibrate a batch size whose timed part lasts about one sample time.
+    let mut n = 1;
+    let mut took = batch(n);
+    while took < settings.sample_time / 4 && n < 1 << 24 {
+        n *= 2;
+        took = batch(n);
+    }
+    let per = took.as_secs_f64() / n as f64;
+    let n = ((settings.sample_time.as_secs_f64() / per.max(1e-9)) as usize).clamp(1, 1 << 24);
+
+    let warm_until = Instant::now() + settings.warm_up;
+    while Instant::now() < warm_until {
+        batch(n);
+    }
+    let mut per_iteration: Vec<Duration> =
+        (0..settings.samples).map(|_| batch(n) / n as u32).collect();
+    per_iteration.sort();
+    Measured {
+        median: percentile(&per_iteration, 50.0),
+        min: per_iteration[0],
+        p90: percentile(&per_iteration, 90.0),
+        iterations: n * settings.samples,
+    }
+}
+
+fn timed(n: usize, mut f: impl FnMut()) -> Duration {
+    let started = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    started.elapsed()
+}
+
+/// `n` iterations in chunks: `prepare` builds each one's input untimed, `work` consumes a
+/// chunk of them timed.
+fn chunked<I>(n: usize, mut prepare: impl FnMut() -> I, mut work: impl FnMut(Vec<I>)) -> Duration {
+    let mut took = Duration::ZERO;
+    let mut left = n;
+    while left > 0 {
+        let chunk = left.min(CHUNK);
+        left -= chunk;
+        let inputs: Vec<I> = (0..chunk).map(|_| prepare()).collect();
+        let started = Instant::now();
+        work(inputs);
+        took += started.elapsed();
+    }
+    took
+}
+
+/// Pins this process to the last CPU, so every figure is one core's.
+fn pin_to_one_core() -> Option<usize> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpu = cpus - 1;
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; the pointer and size describe it.
+    let pinned = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    (pinned == 0).then_some(cpu)
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn parse(event: &str) -> Request {
+    lambda_http::request::from_str(event).expect("the event parses")
+}
+
+fn raw(event: &str) -> Box<RawValue> {
+    RawValue::from_string(event.to_owned()).expect("the event is JSON")
+}
+
+struct Row {
+    name: String,
+    measured: Measured,
+    target: bool,
+    /// A stage of the login: its share of the login's whole invocation is shown.
+    stage: bool,
+}
+
+fn main() {
+    let measuring = std::env::args().any(|arg| arg == "--bench");
+    let settings = if measuring {
+        Settings {
+            warm_up: Duration::from_millis(200),
+            sample_time: Duration::from_millis(10),
+            samples: 40,
+        }
+    } else {
+        Settings {
+            warm_up: Duration::ZERO,
+            sample_time: Duration::from_micros(100),
+            samples: 2,
+        }
+    };
+    let pinned = pin_to_one_core();
+    // Timers on: an invocation with a deadline runs under a timeout, as in production.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+    let json_log = || logging::subscriber("info", true, std::io::sink);
+    let mut context = kit::context();
+    // A deadline as Lambda gives one, far enough away for the whole run.
+    context.deadline = unix_ms() + 24 * 3600 * 1000;
+
+    let login_params = kit::with(
+        &kit::signed_params(
+            DOMAIN,
+            APP_ID,
+            OAUTH_TOKEN,
+            OAUTH_TOKEN_SECRET,
+            DOMAIN_SECRET,
+        ),
+        "mcc",
+        &LOCAL_MCC.to_string(),
+    );
+    let login_event = events::rest_event(&login_params);
+    let login_request = LoginRequest::from_query(&parse(&login_event).query_string_parameters())
+        .expect("the login request passes checks 1 to 7");
+    // A session of its own for each refresh or logout: a login just before, untimed.
+    let sign_in = |functions: &Functions| -> Tokens {
+        let grant = runtime
+            .block_on(functions.login.login(&login_request))
+            .expect("the in-memory login");
+        Tokens {
+            access: grant.access_token.token.expose().to_owned(),
+            refresh: grant.refresh_token.token.expose().to_owned(),
+            uid: grant.uid,
+        }
+    };
+
+    // Every function must answer success, or the figures mean nothing.
+    {
+        let functions = Functions::new();
+        let answer =
+            |result: Result<(Duration, Answer), String>| -> Answer { result.expect("an answer").1 };
+        let tokens = answer(runtime.block_on(fixtures::invoke(&functions.login, &login_event)))
+            .tokens()
+            .expect("the in-memory login answers tokens");
+        // A refresh supersedes the pair it rotated: the rest use the new one.
+        let tokens = answer(runtime.block_on(fixtures::invoke(
+            &functions.refresh,
+            &kit::refresh_event(&tokens.refresh),
+        )))
+        .tokens()
+        .expect("the in-memory refresh answers tokens");
+        answer(runtime.block_on(fixtures::invoke(
+            &functions.user_info,
+            &kit::user_info_event(&tokens.uid),
+        )))
+        .data()
+        .expect("the in-memory userInfo answers");
+        runtime
+            .block_on(fixtures::authorize(
+                &functions.authorizer,
+                &authorizer_event(&tokens.access),
+            ))
+            .expect("the in-memory authorizer allows");
+        answer(runtime.block_on(fixtures::invoke(
+            &functions.logout,
+            &kit::logout_event(Some(&tokens.access), None),
+        )))
+        .data()
+        .expect("the in-memory logout answers");
+    }
+
+    let mut rows: Vec<Row> = Vec::new();
+    let mut run =
+        |name: &str, target: bool, stage: bool, batch: &mut dyn FnMut(usize) -> Duration| {
+            let measured = measure(&settings, batch);
+            rows.push(Row {
+                name: name.to_owned(),
+                measured,
+                target,
+                stage,
+            });
+        };
+
+    // Login. Every sample gets fresh functions, since the in-memory store keeps every session.
+    run(
+        "login: whole invocation (edge::invoke on the raw payload, with its JSON log line)",
+        true,
+        false,
+        &mut |n| {
+            let functions = Functions::new();
+            tracing::subscriber::with_default(json_log(), || {
+                chunked(
+                    n,
+                    || raw(&login_event),
+                    |payloads| {
+                        runtime.block_on(async {
+                            for payload in payloads {
+                                black_box(
+                                    edge::invoke(&functions.login, &payload, context.clone()).await,
+                                );
+                            }
+                        })
+                    },
+                )
+            })
+        },
+    );
+    for logged in [false, true] {
+        let name = if logged {
+            "login: edge::handle on a parsed request, with its JSON log line"
+        } else {
+            "login: edge::handle on a parsed request (tracing without a subscriber)"
+        };
+        run(name, false, false, &mut |n| {
+            let functions = Functions::new();
+            let go = || {
+                chunked(
+                    n,
+                    || parse(&login_event),
+                    |requests| {
+                        runtime.block_on(async {
+                            for request in requests {
+                                black_box(edge::handle(&functions.login, request).await);
+                            }
+                        })
+                    },
+                )
+            };
+            if logged {
+                tracing::subscriber::with_default(json_log(), go)
+            } else {
+                go()
+            }
+        });
+    }
+    let request = parse(&login_event);
+    run(
+        "login stage: event parse (lambda_http::request::from_str)",
+        false,
+        true,
+        &mut |n| timed(n, || drop(black_box(parse(black_box(&login_event))))),
+    );
+    run(
+        "login stage: checks 1–7 (query_string_parameters + LoginRequest::from_query)",
+        false,
+        true,
+        &mut |n| {
+            timed(n, || {
+                let _ = black_box(LoginRequest::from_query(
+                    &black_box(&request).query_string_parameters(),
+                ));
+            })
+        },
+    );
+    run(
+        "login stage: signature check (signature::verify)",
+        false,
+        true,
+        &mut |n| {
+            timed(n, || {
+                black_box(signature::verify(
+                    black_box(&login_request),
+                    black_box(DOMAIN_SECRET),
+                ));
+            })
+        },
+    );
+    let uid = uid_for(DOMAIN, TWITTER_USER_ID);
+    run(
+        "login stage: ids and tokens (uid, session id, 2 × MintedToken::mint, pair id)",
+        false,
+        true,
+        &mut |n| {
+            timed(n, || {
+                let route = TokenRoute {
+                    user_domain: DOMAIN.to_owned(),
+                    uid: uid_for(black_box(DOMAIN), black_box(TWITTER_USER_ID)),
+                    session_id: random_id().expect("random"),
+                };
+                let _ = black_box(MintedToken::mint(&route));
+                let _ = black_box(MintedToken::mint(&route));
+                let _ = black_box(random_hex::<16>());
+            })
+        },
+    );
+    let grant: Result<Grant, ApiError> = Ok(Grant {
+        access_token: GrantedToken {
+            token: Secret::new(format!("{DOMAIN}.{uid}.{uid}.{}", "x".repeat(43))),
+            expiration_time: 1_764_000_000,
+        },
+        refresh_token: GrantedToken {
+            token: Secret::new(format!("{DOMAIN}.{uid}.{uid}.{}", "y".repeat(43))),
+            expiration_time: 1_766_592_000,
+        },
+        uid: uid.clone(),
+        session_id: uid.clone(),
+    });
+    run(
+        "login stage: envelope (envelope::respond on a grant)",
+        false,
+        true,
+        &mut |n| timed(n, || drop(black_box(envelope::respond(black_box(&grant))))),
+    );
+    run(
+        "login: Login::login alone (checks 8–16, ids, tokens, in-memory adapters)",
+        false,
+        false,
+        &mut |n| {
+            let functions = Functions::new();
+            let started = Instant::now();
+            runtime.block_on(async {
+                for _ in 0..n {
+                    let _ = black_box(functions.login.login(black_box(&login_request)).await);
+                }
+            });
+            started.elapsed()
+        },
+    );
+    let twitter_base = Url::parse(DEFAULT_TWITTER_API_BASE).expect("the default Twitter URL");
+    let twitter =
+        TwitterClient::new(&twitter_base, Duration::from_secs(3)).expect("twitter client");
+    let credentials = oauth::Credentials {
+        consumer_key: CONSUMER_KEY,
+        consumer_secret: CONSUMER_SECRET,
+        token: OAUTH_TOKEN,
+        token_secret: OAUTH_TOKEN_SECRET,
+    };
+    run(
+        "login, not in the in-memory path: OAuth 1.0a header for Twitter (oauth::authorization_header)",
+        false,
+        false,
+        &mut |n| {
+            timed(n, || {
+                let _ = black_box(oauth::authorization_header(
+                    "GET",
+                    twitter.users_me_url(),
+                    &credentials,
+                    black_box("0123456789abcdef0123456789abcdef"),
+                    1_764_000_000,
+                ));
+            })
+        },
+    );
+
+    // Refresh and logout: each on a session signed in for it just before, untimed.
+    type EventOf = fn(&Tokens) -> String;
+    let refresh_of: EventOf = |tokens| kit::refresh_event(&tokens.refresh);
+    let logout_of: EventOf = |tokens| kit::logout_event(Some(&tokens.access), None);
+    for (function, event_of) in [("refresh", refresh_of), ("logout (scope=local)", logout_of)] {
+        let refresh = function == "refresh";
+        run(
+            &format!(
+                "{function}: whole invocation (edge::invoke on the raw payload, with its JSON log line)"
+            ),
+            true,
+            false,
+            &mut |n| {
+                let functions = Functions::new();
+                tracing::subscriber::with_default(json_log(), || {
+                    chunked(
+                        n,
+                        || raw(&event_of(&sign_in(&functions))),
+                        |payloads| {
+                            runtime.block_on(async {
+                                for payload in payloads {
+                                    let context = context.clone();
+                                    if refresh {
+                                        black_box(
+                                            edge::invoke(&functions.refresh, &payload, context)
+                                                .await,
+                                        );
+                                    } else {
+                                        black_box(
+                                            edge::invoke(&functions.logout, &payload, context)
+                                                .await,
+                                        );
+                                    }
+                                }
+                            })
+                        },
+                    )
+                })
+            },
+        );
+        run(
+            &format!("{function}: edge::handle on a parsed request, with its JSON log line"),
+            false,
+            false,
+            &mut |n| {
+                let functions = Functions::new();
+                tracing::subscriber::with_default(json_log(), || {
+                    chunked(
+                        n,
+                        || parse(&event_of(&sign_in(&functions))),
+                        |requests| {
+                            runtime.block_on(async {
+                                for request in requests {
+                                    if refresh {
+                                        black_box(edge::handle(&functions.refresh, request).await);
+                                    } else {
+                                        black_box(edge::handle(&functions.logout, request).await);
+                                    }
+                                }
+                            })
+                        },
+                    )
+                })
+            },
+        );
+    }
+
+    // The authorizer and userInfo: one signed-in user, asked about again and again.
+    let functions = Functions::new();
+    let tokens = sign_in(&functions);
+    let check = authorizer_event(&tokens.access);
+    run(
+        "authorizer: whole invocation (event deserialization, Authorizer::invoke, policy \
+         serialization, JSON log line)",
+        true,
+        false,
+        &mut |n| {
+            tracing::subscriber::with_default(json_log(), || {
+                let started = Instant::now();
+                runtime.block_on(async {
+                    for _ in 0..n {
+                        let event: ApiGatewayCustomAuthorizerRequestTypeRequest =
+                            serde_json::from_str(black_box(&check)).expect("authorizer event");
+                        let deadline = scope::deadline_from_lambda(context.deadline);
+                        let policy = functions
+                            .authorizer
+                            .invoke(event, events::REQUEST_ID, deadline)
+                            .await
+                            .expect("allowed");
+                        black_box(serde_json::to_vec(&policy).expect("policy json"));
+                    }
+                });
+                started.elapsed()
+            })
+        },
+    );
+    run(
+        "authorizer: Authorizer::decide alone (parse, hash, read, check)",
+        false,
+        false,
+        &mut |n| {
+            let started = Instant::now();
+            runtime.block_on(async {
+                for _ in 0..n {
+                    let _ = black_box(
+                        functions
+                            .authorizer
+                            .decide(Some(black_box(tokens.access.as_str())))
+                            .await,
+                    );
+                }
+            });
+            started.elapsed()
+        },
+    );
+    let user_info = kit::user_info_event(&tokens.uid);
+    run(
+        "userInfo: whole invocation (edge::invoke on the raw payload, with its JSON log line)",
+        true,
+        false,
+        &mut |n| {
+            tracing::subscriber::with_default(json_log(), || {
+                chunked(
+                    n,
+                    || raw(&user_info),
+                    |payloads| {
+                        runtime.block_on(async {
+                            for payload in payloads {
+                                black_box(
+                                    edge::invoke(&functions.user_info, &payload, context.clone())
+                                        .await,
+                                );
+                            }
+                        })
+                    },
+                )
+            })
+        },
+    );
+    run(
+        "userInfo: edge::handle on a parsed request, with its JSON log line",
+        false,
+        false,
+        &mut |n| {
+            tracing::subscriber::with_default(json_log(), || {
+                chunked(
+                    n,
+                    || parse(&user_info),
+                    |requests| {
+                        runtime.block_on(async {
+                            for request in requests {
+                                black_box(edge::handle(&functions.user_info, request).await);
+                            }
+                        })
+                    },
+                )
+            })
+        },
+    );
+
+    if !measuring {
+        println!(
+            "cpu: every function answered and every stage ran (figures only with `cargo bench`)"
+        );
+        return;
+    }
+    let whole_login = rows
+        .first()
+        .map_or(Duration::from_secs(1), |row| row.measured.median);
+    let verdict = |row: &Row| {
+        if row.target {
+            Verdict::of(row.measured.median < TARGET)
+        } else {
+            Verdict::Info
+        }
+    };
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.name.clone(),
+                us(row.measured.median),
+                us(row.measured.min),
+                us(row.measured.p90),
+                if row.stage {
+                    format!(
+                        "{:.0}%",
+                        100.0 * row.measured.median.as_secs_f64() / whole_login.as_secs_f64()
+                    )
+                } else {
+                    String::new()
+                },
+                row.measured.iterations.to_string(),
+                if row.target {
+                    format!("< {} {}", us(TARGET), verdict(row).as_str())
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    let core = pinned.map_or("not pinned".to_owned(), |cpu| {
+        format!("pinned to CPU {cpu}")
+    });
+    print_table(
+        &format!("{SECTION}, {core}"),
+        &[
+            "what",
+            "median / request",
+            "min",
+            "p90",
+            "of the login's whole invocation",
+            "iterations",
+            "target",
+        ],
+        &table,
+    );
+    for row in &rows {
+        let value = if row.stage {
+            format!(
+                "{} ({:.0}% of the login's whole invocation)",
+                us(row.measured.median),
+                100.0 * row.measured.median.as_secs_f64() / whole_login.as_secs_f64()
+            )
+        } else {
+            us(row.measured.median)
+        };
+        record(
+            SECTION,
+            &row.name,
+            &value,
+            if row.target { "< 50 µs" } else { "" },
+            verdict(row),
+        );
+    }
+}

@@ -1,0 +1,432 @@
+//! Items in and out: what each write stores, and each stored item read back into the ports'
+//! types. What a reader cannot use is a [`Misprovision`] naming the item and the attribute.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::Item;
+use super::attr;
+use crate::error::Misprovision;
+use crate::ports::{App, DomainState, IssuedPair, Provisioned, SessionSummary, User, UserDomain};
+use crate::secret::Secret;
+use crate::session::{
+    SessionRecord, SessionStatus, StoredToken, TokenKind, TokenOwner, TokenRecord,
+};
+
+pub fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Reads the attributes of one item, naming it in every fault.
+struct Reader<'a> {
+    item: &'a Item,
+    name: String,
+}
+
+impl Reader<'_> {
+    fn fault(&self, attribute: &str) -> Misprovision {
+        Misprovision {
+            item: self.name.clone(),
+            attribute: attribute.to_owned(),
+        }
+    }
+
+    /// A string that must be there and not empty.
+    fn string(&self, attribute: &str) -> Provisioned<String> {
+        self.optional_string(attribute)?
+            .ok_or_else(|| self.fault(attribute))
+    }
+
+    /// A string that may be missing; when there, it must be a non-empty string.
+    fn optional_string(&self, attribute: &str) -> Provisioned<Option<String>> {
+        match self.item.get(attribute) {
+            None => Ok(None),
+            Some(AttributeValue::S(value)) if !value.is_empty() => Ok(Some(value.clone())),
+            Some(_) => Err(self.fault(attribute)),
+        }
+    }
+
+    fn number<T: std::str::FromStr>(&self, attribute: &str) -> Provisioned<T> {
+        self.optional_number(attribute)?
+            .ok_or_else(|| self.fault(attribute))
+    }
+
+    fn optional_number<T: std::str::FromStr>(&self, attribute: &str) -> Provisioned<Option<T>> {
+        match self.item.get(attribute) {
+            None => Ok(None),
+            Some(AttributeValue::N(value)) => {
+                value.parse().map(Some).map_err(|_| self.fault(attribute))
+            }
+            Some(_) => Err(self.fault(attribute)),
+        }
+    }
+}
+
+/// A missing `enabled` means disabled; anything but a BOOL is malformed.
+fn enabled(reader: &Reader<'_>) -> Provisioned<bool> {
+    match reader.item.get(attr::ENABLED) {
+        None => Ok(false),
+        Some(AttributeValue::Bool(enabled)) => Ok(*enabled),
+        Some(_) => Err(reader.fault(attr::ENABLED)),
+    }
+}
+
+fn domain_reader<'a>(user_domain: &str, item: &'a Item) -> Reader<'a> {
+    Reader {
+        item,
+        name: format!("user domain {user_domain}"),
+    }
+}
+
+/// A user domain item, each attribute judged on its own.
+pub fn user_domain(user_domain: &str, item: &Item) -> UserDomain {
+    let reader = domain_reader(user_domain, item);
+    let apps = match item.get(attr::APPS) {
+        None => Ok(HashMap::new()),
+        Some(AttributeValue::M(apps)) => Ok(apps
+            .iter()
+            .map(|(app_id, app)| (app_id.clone(), app_entry(&reader, app_id, app)))
+            .collect()),
+        Some(_) => Err(reader.fault(attr::APPS)),
+    };
+    UserDomain {
+        enabled: enabled(&reader),
+        secret: reader.string(attr::USER_DOMAIN_SECRET).map(Secret::new),
+        apps,
+    }
+}
+
+fn app_entry(domain: &Reader<'_>, app_id: &str, value: &AttributeValue) -> Provisioned<App> {
+    let path = format!("{}.{app_id}", attr::APPS);
+    let AttributeValue::M(fields) = value else {
+        return Err(domain.fault(&path));
+    };
+    let field = |name: &str| match fields.get(name) {
+        Some(AttributeValue::S(value)) if !value.is_empty() => Ok(value.clone()),
+        _ => Err(domain.fault(&format!("{path}.{name}"))),
+    };
+    Ok(App {
+        platform: field(attr::PLATFORM)?,
+        consumer_key: field(attr::CONSUMER_KEY)?,
+        consumer_secret: Secret::new(field(attr::CONSUMER_SECRET)?),
+    })
+}
+
+/// What the token checks read of a user domain: only `enabled`.
+pub fn domain_state(user_domain: &str, item: &Item) -> DomainState {
+    DomainState {
+        enabled: enabled(&domain_reader(user_domain, item)),
+    }
+}
+
+/// An MCC route's data center.
+pub fn route_data_center(mcc: i32, item: &Item) -> Provisioned<String> {
+    Reader {
+        item,
+        name: format!("MCC route {mcc}"),
+    }
+    .string(attr::DATA_CENTER)
+}
+
+/// A token item: everything the contract lists, the raw token never.
+pub fn token_item(pair: &IssuedPair, kind: TokenKind, token: &StoredToken) -> Item {
+    let owner = &pair.owner;
+    let mut item = HashMap::from([
+        (attr::TOKEN_HASH.to_owned(), s(&token.hash)),
+        (attr::KIND.to_owned(), s(kind.as_str())),
+        (attr::PAIR_ID.to_owned(), s(&pair.pair_id)),
+        (attr::USER_DOMAIN.to_owned(), s(&owner.user_domain)),
+        (attr::APP_ID.to_owned(), s(&owner.app_id)),
+        (attr::TWITTER_USER_ID.to_owned(), s(&owner.twitter_user_id)),
+        (attr::ISSUED_AT.to_owned(), n(pair.issued_at)),
+        (attr::EXPIRATION_TIME.to_owned(), n(token.expiration_time)),
+        (attr::UID.to_owned(), s(&owner.uid)),
+        (attr::SESSION_ID.to_owned(), s(&owner.session_id)),
+    ]);
+    if let Some(username) = &owner.twitter_username {
+        item.insert(attr::TWITTER_USERNAME.to_owned(), s(username));
+    }
+    if let Some(mcc) = owner.mcc {
+        item.insert(attr::MCC.to_owned(), n(mcc));
+    }
+    item
+}
+
+/// A token item read back. Our own writes made it, so a fault here is data damage.
+pub fn token_record(item: &Item) -> Provisioned<TokenRecord> {
+    let reader = Reader {
+        item,
+        name: "token".to_owned(),
+    };
+    let kind =
+        TokenKind::parse(&reader.string(attr::KIND)?).ok_or_else(|| reader.fault(attr::KIND))?;
+    Ok(TokenRecord {
+        kind,
+        owner: TokenOwner {
+            uid: reader.string(attr::UID)?,
+            session_id: reader.string(attr::SESSION_ID)?,
+            user_domain: reader.string(attr::USER_DOMAIN)?,
+            app_id: reader.string(attr::APP_ID)?,
+            twitter_user_id: reader.string(attr::TWITTER_USER_ID)?,
+            twitter_username: reader.optional_string(attr::TWITTER_USERNAME)?,
+            mcc: reader.optional_number(attr::MCC)?,
+        },
+        expiration_time: reader.number(attr::EXPIRATION_TIME)?,
+    })
+}
+
+/// The session item a login creates: active, naming its first pair.
+pub fn session_item(pair: &IssuedPair, session_end: u64) -> Item {
+    let owner = &pair.owner;
+    HashMap::from([
+        (attr::UID.to_owned(), s(&owner.uid)),
+        (attr::SESSION_ID.to_owned(), s(&owner.session_id)),
+        (attr::APP_ID.to_owned(), s(&owner.app_id)),
+        (attr::USER_DOMAIN.to_owned(), s(&owner.user_domain)),
+        (attr::CREATED_AT.to_owned(), n(pair.issued_at)),
+        (attr::STATUS.to_owned(), s(SessionStatus::Active.as_str())),
+        (attr::ACCESS_TOKEN_HASH.to_owned(), s(&pair.access.hash)),
+        (attr::REFRESH_TOKEN_HASH.to_owned(), s(&pair.refresh.hash)),
+        (attr::EXPIRATION_TIME.to_owned(), n(session_end)),
+    ])
+}
+
+/// A session item read back.
+pub fn session_record(item: &Item) -> Provisioned<SessionRecord> {
+    let reader = Reader {
+        item,
+        name: "session".to_owned(),
+    };
+    Ok(SessionRecord {
+        uid: reader.string(attr::UID)?,
+        session_id: reader.string(attr::SESSION_ID)?,
+        app_id: reader.string(attr::APP_ID)?,
+        user_domain: reader.string(attr::USER_DOMAIN)?,
+        created_at: reader.number(attr::CREATED_AT)?,
+        status: SessionStatus::parse(&reader.string(attr::STATUS)?),
+        access_token_hash: reader.string(attr::ACCESS_TOKEN_HASH)?,
+        refresh_token_hash: reader.string(attr::REFRESH_TOKEN_HASH)?,
+        previous_refresh_token_hash: reader.optional_string(attr::PREVIOUS_REFRESH_TOKEN_HASH)?,
+        rotated_at: reader.optional_number(attr::ROTATED_AT)?,
+        expiration_time: reader.number(attr::EXPIRATION_TIME)?,
+    })
+}
+
+/// A listed session: the attributes the listing projects.
+pub fn session_summary(item: &Item) -> Provisioned<SessionSummary> {
+    let reader = Reader {
+        item,
+        name: "session".to_owned(),
+    };
+    Ok(SessionSummary {
+        session_id: reader.string(attr::SESSION_ID)?,
+        created_at: reader.number(attr::CREATED_AT)?,
+        expiration_time: reader.number(attr::EXPIRATION_TIME)?,
+    })
+}
+
+/// A user item read back.
+pub fn user_record(item: &Item) -> Provisioned<User> {
+    let reader = Reader {
+        item,
+        name: "user".to_owned(),
+    };
+    Ok(User {
+        uid: reader.string(attr::UID)?,
+        user_domain: reader.string(attr::USER_DOMAIN)?,
+        twitter_user_id: reader.string(attr::TWITTER_USER_ID)?,
+        twitter_username: reader.optional_string(attr::TWITTER_USERNAME)?,
+        register_time: reader.number(attr::REGISTER_TIME)?,
+        last_login_time: reader.number(attr::LAST_LOGIN_TIME)?,
+        status: reader.number(attr::STATUS)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(username: Option<&str>, mcc: Option<i32>) -> IssuedPair {
+        IssuedPair {
+            pair_id: "p".into(),
+            issued_at: 100,
+            owner: TokenOwner {
+                uid: "u".into(),
+                session_id: "sid".into(),
+                user_domain: "C.DM.1".into(),
+                app_id: "app".into(),
+                twitter_user_id: "42".into(),
+                twitter_username: username.map(str::to_owned),
+                mcc,
+            },
+            access: StoredToken {
+                hash: "aa".into(),
+                expiration_time: 7300,
+            },
+            refresh: StoredToken {
+                hash: "rr".into(),
+                expiration_time: 2_592_100,
+            },
+        }
+    }
+
+    fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn token_items_hold_the_contract_attributes_and_read_back() {
+        let pair = pair(Some("jack"), Some(460));
+        let stored = token_item(&pair, TokenKind::Refresh, &pair.refresh);
+        let expected = item(&[
+            ("tokenHash", s("rr")),
+            ("kind", s("refresh")),
+            ("pairId", s("p")),
+            ("userDomain", s("C.DM.1")),
+            ("appId", s("app")),
+            ("twitterUserId", s("42")),
+            ("twitterUsername", s("jack")),
+            ("issuedAt", n(100)),
+            ("expirationTime", n(2_592_100)),
+            ("mcc", n(460)),
+            ("uid", s("u")),
+            ("sessionId", s("sid")),
+        ]);
+        assert_eq!(stored, expected);
+        assert_eq!(
+            token_record(&stored),
+            Ok(TokenRecord {
+                kind: TokenKind::Refresh,
+                owner: pair.owner.clone(),
+                expiration_time: 2_592_100,
+            })
+        );
+
+        let bare = self::pair(None, None);
+        let stored = token_item(&bare, TokenKind::Access, &bare.access);
+        assert!(!stored.contains_key("mcc") && !stored.contains_key("twitterUsername"));
+        assert_eq!(stored["expirationTime"], n(7300));
+        assert_eq!(token_record(&stored).map(|r| r.owner), Ok(bare.owner));
+    }
+
+    #[test]
+    fn session_items_read_back() {
+        let pair = pair(None, None);
+        let stored = session_item(&pair, 900);
+        let record = session_record(&stored).expect("session");
+        assert_eq!(record.status, SessionStatus::Active);
+        assert_eq!(record.access_token_hash, "aa");
+        assert_eq!(record.refresh_token_hash, "rr");
+        assert_eq!(record.previous_refresh_token_hash, None);
+        assert_eq!((record.created_at, record.expiration_time), (100, 900));
+        let mut broken = stored.clone();
+        broken.insert("createdAt".into(), s("yesterday"));
+        assert_eq!(
+            session_record(&broken).map_err(|f| f.attribute),
+            Err("createdAt".to_owned())
+        );
+    }
+
+    #[test]
+    fn user_domain_attributes_are_judged_one_by_one() {
+        let app = |fields: &[(&str, &str)]| {
+            AttributeValue::M(
+                fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), s(v)))
+                    .collect(),
+            )
+        };
+        let full = [
+            ("platform", "twitter"),
+            ("consumerKey", "ck"),
+            ("consumerSecret", "cs"),
+        ];
+        let stored = item(&[
+            ("userDomain", s("C.DM.1")),
+            ("userDomainSecret", s("s3cret")),
+            ("enabled", AttributeValue::Bool(true)),
+            (
+                "apps",
+                AttributeValue::M(HashMap::from([
+                    ("tw".to_owned(), app(&full)),
+                    ("nokey".to_owned(), app(&full[..1])),
+                    ("odd".to_owned(), s("x")),
+                ])),
+            ),
+        ]);
+        let domain = user_domain("C.DM.1", &stored);
+        assert_eq!(domain.enabled, Ok(true));
+        assert_eq!(domain.secret.as_ref().map(Secret::expose), Ok("s3cret"));
+        let apps = domain.apps.expect("apps");
+        assert_eq!(
+            apps["tw"].as_ref().map(|a| a.consumer_key.as_str()),
+            Ok("ck")
+        );
+        let fault = |item: &str, attribute: &str| Misprovision {
+            item: item.to_owned(),
+            attribute: attribute.to_owned(),
+        };
+        assert_eq!(
+            apps["nokey"],
+            Err(fault("user domain C.DM.1", "apps.nokey.consumerKey"))
+        );
+        assert_eq!(apps["odd"], Err(fault("user domain C.DM.1", "apps.odd")));
+
+        let bare = user_domain("C.DM.1", &item(&[("userDomain", s("C.DM.1"))]));
+        assert_eq!(bare.enabled, Ok(false), "a missing enabled means disabled");
+        assert_eq!(
+            bare.secret,
+            Err(fault("user domain C.DM.1", "userDomainSecret"))
+        );
+        assert_eq!(bare.apps, Ok(HashMap::new()));
+
+        let wrong = user_domain(
+            "C.DM.1",
+            &item(&[
+                ("enabled", s("true")),
+                ("userDomainSecret", s("")),
+                ("apps", s("none")),
+            ]),
+        );
+        assert_eq!(wrong.enabled, Err(fault("user domain C.DM.1", "enabled")));
+        assert_eq!(
+            wrong.secret,
+            Err(fault("user domain C.DM.1", "userDomainSecret"))
+        );
+        assert_eq!(wrong.apps, Err(fault("user domain C.DM.1", "apps")));
+        assert_eq!(
+            domain_state("C.DM.1", &item(&[("enabled", n(1))])).enabled,
+            Err(fault("user domain C.DM.1", "enabled"))
+        );
+    }
+
+    #[test]
+    fn a_route_needs_a_string_data_center() {
+        assert_eq!(
+            route_data_center(262, &item(&[("dataCenter", s("eu"))])),
+            Ok("eu".to_owned())
+        );
+        for bad in [
+            item(&[]),
+            item(&[("dataCenter", n(1))]),
+            item(&[("dataCenter", s(""))]),
+        ] {
+            assert_eq!(
+                route_data_center(262, &bad),
+                Err(Misprovision {
+                    item: "MCC route 262".into(),
+                    attribute: "dataCenter".into()
+                })
+            );
+        }
+    }
+}

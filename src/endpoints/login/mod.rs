@@ -1,0 +1,130 @@
+//! `POST /v2/enduser/enduserapi/twitterAuthLogin`: checks 1 to 16 (numbered as in
+//! `docs/openapi.yaml`), then a new session for the
+//! end user, in exactly two DynamoDB requests (one read, one transaction).
+
+pub mod request;
+pub mod signature;
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+
+use crate::clock::Clock;
+use crate::endpoints::{Grant, issue_pair};
+use crate::error::ApiError;
+use crate::http::{Answer, Endpoint, Subject};
+use crate::ports::{DomainDirectory, NewSession, SessionStarter, TwitterVerifier};
+use crate::session::{Lifetimes, TokenOwner, uid_for};
+use crate::token::random_id;
+use crate::twitter::oauth;
+use request::LoginRequest;
+
+/// The platform value that marks an app as a Twitter app.
+pub const TWITTER_PLATFORM: &str = "twitter";
+
+/// The deployment's rules for a login.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub data_center: String,
+    pub lifetimes: Lifetimes,
+}
+
+pub struct Login<S, T> {
+    store: S,
+    twitter: T,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S, T> Login<S, T>
+where
+    S: DomainDirectory + SessionStarter + Sync,
+    T: TwitterVerifier + Sync,
+{
+    pub fn new(store: S, twitter: T, policy: Policy, clock: Arc<dyn Clock>) -> Self {
+        Login {
+            store,
+            twitter,
+            policy,
+            clock,
+        }
+    }
+
+    /// Checks 8 to 16 in their order, then starts the session.
+    pub async fn login(&self, request: &LoginRequest) -> Result<Grant, ApiError> {
+        let entry = self.store.lookup(&request.user_domain, request.mcc).await?;
+        let domain = entry.user_domain.ok_or(ApiError::UnknownUserDomain)?;
+        if !domain.enabled? {
+            return Err(ApiError::UserDomainDisabled);
+        }
+        if !signature::verify(request, domain.secret?.expose()) {
+            return Err(ApiError::SignatureMismatch);
+        }
+        let app = match domain.apps?.remove(&request.app_id) {
+            None => return Err(ApiError::AppNotConfigured),
+            Some(app) => app?,
+        };
+        if app.platform != TWITTER_PLATFORM {
+            return Err(ApiError::AppNotConfigured);
+        }
+        if request.mcc.is_some() {
+            let data_center = entry.mcc_data_center.ok_or(ApiError::MccNotMapped)??;
+            if data_center != self.policy.data_center {
+                return Err(ApiError::MccOtherDataCenter);
+            }
+        }
+
+        let credentials = oauth::Credentials {
+            consumer_key: &app.consumer_key,
+            consumer_secret: app.consumer_secret.expose(),
+            token: request.oauth_token.expose(),
+            token_secret: request.oauth_token_secret.expose(),
+        };
+        let twitter_user = self.twitter.verify(&credentials).await?;
+
+        let now = self.clock.now()?;
+        let session_end = now.saturating_add(self.policy.lifetimes.session_max);
+        let owner = TokenOwner {
+            uid: uid_for(&request.user_domain, &twitter_user.id),
+            session_id: random_id()?,
+            user_domain: request.user_domain.clone(),
+            app_id: request.app_id.clone(),
+            twitter_user_id: twitter_user.id,
+            twitter_username: twitter_user.username,
+            mcc: request.mcc,
+        };
+        let (pair, grant) = issue_pair(owner, now, session_end, &self.policy.lifetimes)?;
+        self.store
+            .start_session(&NewSession { pair, session_end })
+            .await?;
+        Ok(grant)
+    }
+}
+
+impl<S, T> Endpoint for Login<S, T>
+where
+    S: DomainDirectory + SessionStarter + Sync,
+    T: TwitterVerifier + Sync,
+{
+    const OPERATION: &'static str = "twitterAuthLogin";
+    type Data = Grant;
+
+    async fn answer(&self, request: &Request) -> Answer<Grant> {
+        use lambda_http::RequestExt;
+        let parsed = match LoginRequest::from_query(&request.query_string_parameters()) {
+            Ok(parsed) => parsed,
+            Err(error) => return Answer::refused(error, Subject::default()),
+        };
+        let mut subject = Subject {
+            user_domain: Some(parsed.user_domain.clone()),
+            app_id: Some(parsed.app_id.clone()),
+            ..Subject::default()
+        };
+        let outcome = self.login(&parsed).await;
+        if let Ok(grant) = &outcome {
+            subject.uid = Some(grant.uid.clone());
+            subject.session_id = Some(grant.session_id.clone());
+        }
+        Answer { outcome, subject }
+    }
+}

@@ -1,0 +1,543 @@
+//! End users, sessions and their tokens: what is stored of them, and the one set of rules that
+//! decides whether a presented token is live. Refresh, logout and the authorizer all ask here.
+
+use crate::error::Rejection;
+use crate::token::{PresentedToken, derived_id};
+
+/// The two kinds of token a session hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<TokenKind> {
+        match value {
+            "access" => Some(TokenKind::Access),
+            "refresh" => Some(TokenKind::Refresh),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    Active,
+    Revoked,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Active => "active",
+            SessionStatus::Revoked => "revoked",
+        }
+    }
+
+    /// Anything but `active` counts as revoked: a session is live only when it says so.
+    pub fn parse(value: &str) -> SessionStatus {
+        match value {
+            "active" => SessionStatus::Active,
+            _ => SessionStatus::Revoked,
+        }
+    }
+}
+
+/// Why a session was revoked, as its `revokedReason` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokedReason {
+    Logout,
+    Reused,
+    /// An operator, through the admin CLI.
+    Operator,
+}
+
+impl RevokedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevokedReason::Logout => "logout",
+            RevokedReason::Reused => "reused",
+            RevokedReason::Operator => "operator",
+        }
+    }
+}
+
+/// How long things live, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access_token_ttl: u64,
+    pub refresh_token_ttl: u64,
+    /// How long a rotated refresh token may still be presented again.
+    pub refresh_reuse_grace: u64,
+    /// No session outlives this, from its login, however often it is refreshed.
+    pub session_max: u64,
+}
+
+/// The `status` of a user record that may sign in.
+pub const USER_ACTIVE: i64 = 1;
+
+/// The end user's stable id: the same Twitter account on the same user domain always gets the
+/// same `uid`, so login needs no lookup to find it.
+pub fn uid_for(user_domain: &str, twitter_user_id: &str) -> String {
+    derived_id("twitter-auth-login/uid/v1", &[user_domain, twitter_user_id])
+}
+
+/// Who a token was issued to: what every token item of a session carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub uid: String,
+    pub session_id: String,
+    pub user_domain: String,
+    pub app_id: String,
+    pub twitter_user_id: String,
+    pub twitter_username: Option<String>,
+    pub mcc: Option<i32>,
+}
+
+/// A token item as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub kind: TokenKind,
+    pub owner: TokenOwner,
+    pub expiration_time: u64,
+}
+
+/// A session item as read back. The session names its live pair by their hashes: a token is
+/// live only while its session says it is the current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub uid: String,
+    pub session_id: String,
+    pub app_id: String,
+    pub user_domain: String,
+    pub created_at: u64,
+    pub status: SessionStatus,
+    pub access_token_hash: String,
+    pub refresh_token_hash: String,
+    /// The refresh token the last rotation replaced, and when: the grace window's subject.
+    pub previous_refresh_token_hash: Option<String>,
+    pub rotated_at: Option<u64>,
+    pub expiration_time: u64,
+}
+
+impl SessionRecord {
+    /// When the session ends: its stored end or its maximum age under today's settings,
+    /// whichever comes first.
+    pub fn end(&self, lifetimes: &Lifetimes) -> u64 {
+        session_end(self.created_at, self.expiration_time, lifetimes)
+    }
+
+    fn current_hash(&self, kind: TokenKind) -> &str {
+        match kind {
+            TokenKind::Access => &self.access_token_hash,
+            TokenKind::Refresh => &self.refresh_token_hash,
+        }
+    }
+}
+
+/// When a session created at `created_at`, stored to end at `expiration_time`, ends: that, or
+/// its maximum age under today's settings, whichever comes first.
+pub fn session_end(created_at: u64, expiration_time: u64, lifetimes: &Lifetimes) -> u64 {
+    expiration_time.min(created_at.saturating_add(lifetimes.session_max))
+}
+
+/// A hash stored for a token and the moment it stops working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub hash: String,
+    pub expiration_time: u64,
+}
+
+/// The expirations of a pair issued `now` in a session that ends at `session_end`.
+pub fn pair_expirations(now: u64, session_end: u64, lifetimes: &Lifetimes) -> (u64, u64) {
+    (
+        now.saturating_add(lifetimes.access_token_ttl)
+            .min(session_end),
+        now.saturating_add(lifetimes.refresh_token_ttl)
+            .min(session_end),
+    )
+}
+
+/// How a live token stands in its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The session's current token.
+    Current,
+    /// A refresh token rotated away less than the grace window ago: it may rotate once more.
+    GraceRetry,
+}
+
+/// A presented token found live, with what was read of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Live<'a> {
+    pub token: &'a TokenRecord,
+    pub session: &'a SessionRecord,
+    pub standing: Standing,
+}
+
+/// Decides whether `presented`, of `kind`, is live at `now`, given its stored item and its
+/// session's. The order matters: unknown, then expired, then revoked, then superseded.
+/// `Reused` comes back only for a rotated refresh token past the grace window; the caller
+/// revokes the session.
+pub fn check<'a>(
+    kind: TokenKind,
+    presented: &PresentedToken,
+    token: Option<&'a TokenRecord>,
+    session: Option<&'a SessionRecord>,
+    now: u64,
+    lifetimes: &Lifetimes,
+) -> Result<Live<'a>, Rejection> {
+    let route = &presented.route;
+    let token = token
+        .filter(|t| {
+            t.kind == kind
+                && t.owner.uid == route.uid
+                && t.owner.session_id == route.session_id
+                && t.owner.user_domain == route.user_domain
+        })
+        .ok_or(Rejection::Invalid)?;
+    if now >= token.expiration_time {
+        return Err(Rejection::Expired);
+    }
+    // An issued token whose session is gone was ended by an operator.
+    let session = session.ok_or(Rejection::Revoked)?;
+    if session.status != SessionStatus::Active {
+        return Err(Rejection::Revoked);
+    }
+    if now >= session.end(lifetimes) {
+        return Err(Rejection::Expired);
+    }
+    if session.current_hash(kind) == presented.hash {
+        return Ok(Live {
+            token,
+            session,
+            standing: Standing::Current,
+        });
+    }
+    match kind {
+        // A newer pair replaced it.
+        TokenKind::Access => Err(Rejection::Revoked),
+        TokenKind::Refresh => {
+            let in_grace = session.previous_refresh_token_hash.as_deref()
+                == Some(presented.hash.as_str())
+                && session
+                    .rotated_at
+                    .is_some_and(|at| now < at.saturating_add(lifetimes.refresh_reuse_grace));
+            if in_grace {
+                Ok(Live {
+                    token,
+                    session,
+                    standing: Standing::GraceRetry,
+                })
+            } else {
+                Err(Rejection::Reused)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{MintedToken, TokenRoute};
+
+    const NOW: u64 = 1_800_000_000;
+    const LIFETIMES: Lifetimes = Lifetimes {
+        access_token_ttl: 7200,
+        refresh_token_ttl: 2_592_000,
+        refresh_reuse_grace: 30,
+        session_max: 7_776_000,
+    };
+
+    struct Fixture {
+        access: PresentedToken,
+        refresh: PresentedToken,
+        old_refresh: PresentedToken,
+        token: TokenRecord,
+        refresh_record: TokenRecord,
+        session: SessionRecord,
+    }
+
+    fn presented(route: &TokenRoute) -> PresentedToken {
+        let minted = MintedToken::mint(route).expect("mint");
+        PresentedToken::parse(minted.token.expose()).expect("parse")
+    }
+
+    fn fixture() -> Fixture {
+        let route = TokenRoute {
+            user_domain: "C.DM.1".into(),
+            uid: uid_for("C.DM.1", "42"),
+            session_id: crate::token::random_id().expect("id"),
+        };
+        let (access, refresh, old_refresh) =
+            (presented(&route), presented(&route), presented(&route));
+        let owner = TokenOwner {
+            uid: route.uid.clone(),
+            session_id: route.session_id.clone(),
+            user_domain: route.user_domain.clone(),
+            app_id: "app".into(),
+            twitter_user_id: "42".into(),
+            twitter_username: None,
+            mcc: None,
+        };
+        let token = TokenRecord {
+            kind: TokenKind::Access,
+            owner: owner.clone(),
+            expiration_time: NOW + 100,
+        };
+        let refresh_record = TokenRecord {
+            kind: TokenKind::Refresh,
+            owner,
+            expiration_time: NOW + 1000,
+        };
+        let session = SessionRecord {
+            uid: route.uid.clone(),
+            session_id: route.session_id.clone(),
+            app_id: "app".into(),
+            user_domain: route.user_domain.clone(),
+            created_at: NOW - 10,
+            status: SessionStatus::Active,
+            access_token_hash: access.hash.clone(),
+            refresh_token_hash: refresh.hash.clone(),
+            previous_refresh_token_hash: Some(old_refresh.hash.clone()),
+            rotated_at: Some(NOW - 5),
+            expiration_time: NOW - 10 + LIFETIMES.session_max,
+        };
+        Fixture {
+            access,
+            refresh,
+            old_refresh,
+            token,
+            refresh_record,
+            session,
+        }
+    }
+
+    fn verdict(
+        kind: TokenKind,
+        presented: &PresentedToken,
+        token: Option<&TokenRecord>,
+        session: Option<&SessionRecord>,
+        now: u64,
+    ) -> Result<Standing, Rejection> {
+        check(kind, presented, token, session, now, &LIFETIMES).map(|live| live.standing)
+    }
+
+    #[test]
+    fn the_current_tokens_are_live() {
+        let f = fixture();
+        let access = verdict(
+            TokenKind::Access,
+            &f.access,
+            Some(&f.token),
+            Some(&f.session),
+            NOW,
+        );
+        assert_eq!(access, Ok(Standing::Current));
+        let refresh = verdict(
+            TokenKind::Refresh,
+            &f.refresh,
+            Some(&f.refresh_record),
+            Some(&f.session),
+            NOW,
+        );
+        assert_eq!(refresh, Ok(Standing::Current));
+    }
+
+    #[test]
+    fn unknown_or_mismatched_tokens_are_invalid() {
+        let f = fixture();
+        let s = Some(&f.session);
+        assert_eq!(
+            verdict(TokenKind::Access, &f.access, None, s, NOW),
+            Err(Rejection::Invalid)
+        );
+        // An access token presented as a refresh token, and the other way round.
+        assert_eq!(
+            verdict(TokenKind::Refresh, &f.access, Some(&f.token), s, NOW),
+            Err(Rejection::Invalid)
+        );
+        assert_eq!(
+            verdict(
+                TokenKind::Access,
+                &f.refresh,
+                Some(&f.refresh_record),
+                s,
+                NOW
+            ),
+            Err(Rejection::Invalid)
+        );
+        // An item of another session under this route.
+        let mut other = f.token.clone();
+        other.owner.session_id = "x".repeat(22);
+        assert_eq!(
+            verdict(TokenKind::Access, &f.access, Some(&other), s, NOW),
+            Err(Rejection::Invalid)
+        );
+    }
+
+    #[test]
+    fn expiry_is_checked_in_code() {
+        let f = fixture();
+        let s = Some(&f.session);
+        let t = Some(&f.token);
+        assert!(verdict(TokenKind::Access, &f.access, t, s, NOW + 99).is_ok());
+        assert_eq!(
+            verdict(TokenKind::Access, &f.access, t, s, NOW + 100),
+            Err(Rejection::Expired)
+        );
+        // The session's maximum age ends every token, whatever the token's own expiry says.
+        let mut long_lived = f.refresh_record.clone();
+        long_lived.expiration_time = u64::MAX;
+        let end = f.session.created_at + LIFETIMES.session_max;
+        assert!(
+            verdict(
+                TokenKind::Refresh,
+                &f.refresh,
+                Some(&long_lived),
+                s,
+                end - 1
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            verdict(TokenKind::Refresh, &f.refresh, Some(&long_lived), s, end),
+            Err(Rejection::Expired)
+        );
+        // A shorter maximum age set today ends older sessions too.
+        let shorter = Lifetimes {
+            session_max: 5,
+            ..LIFETIMES
+        };
+        let result = check(TokenKind::Access, &f.access, t, s, NOW, &shorter);
+        assert_eq!(result.map(|l| l.standing), Err(Rejection::Expired));
+    }
+
+    #[test]
+    fn a_revoked_or_missing_session_revokes_its_tokens() {
+        let f = fixture();
+        let mut revoked = f.session.clone();
+        revoked.status = SessionStatus::Revoked;
+        assert_eq!(
+            verdict(
+                TokenKind::Access,
+                &f.access,
+                Some(&f.token),
+                Some(&revoked),
+                NOW
+            ),
+            Err(Rejection::Revoked)
+        );
+        assert_eq!(
+            verdict(TokenKind::Access, &f.access, Some(&f.token), None, NOW),
+            Err(Rejection::Revoked)
+        );
+        // An expired token says expired even when its session is gone.
+        assert_eq!(
+            verdict(
+                TokenKind::Access,
+                &f.access,
+                Some(&f.token),
+                None,
+                NOW + 100
+            ),
+            Err(Rejection::Expired)
+        );
+    }
+
+    #[test]
+    fn a_superseded_access_token_is_revoked() {
+        let f = fixture();
+        let mut rotated = f.session.clone();
+        rotated.access_token_hash = "0".repeat(64);
+        assert_eq!(
+            verdict(
+                TokenKind::Access,
+                &f.access,
+                Some(&f.token),
+                Some(&rotated),
+                NOW
+            ),
+            Err(Rejection::Revoked)
+        );
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_has_a_grace_window_then_counts_as_reused() {
+        let f = fixture();
+        let mut record = f.refresh_record.clone();
+        record.expiration_time = NOW + 1000;
+        let s = Some(&f.session);
+        let rotated_at = NOW - 5;
+        assert_eq!(
+            verdict(TokenKind::Refresh, &f.old_refresh, Some(&record), s, NOW),
+            Ok(Standing::GraceRetry)
+        );
+        assert_eq!(
+            verdict(
+                TokenKind::Refresh,
+                &f.old_refresh,
+                Some(&record),
+                s,
+                rotated_at + 29
+            ),
+            Ok(Standing::GraceRetry)
+        );
+        assert_eq!(
+            verdict(
+                TokenKind::Refresh,
+                &f.old_refresh,
+                Some(&record),
+                s,
+                rotated_at + 30
+            ),
+            Err(Rejection::Reused)
+        );
+        // A refresh token two rotations old is reuse at once.
+        let mut older = f.session.clone();
+        older.previous_refresh_token_hash = Some("1".repeat(64));
+        assert_eq!(
+            verdict(
+                TokenKind::Refresh,
+                &f.old_refresh,
+                Some(&record),
+                Some(&older),
+                NOW
+            ),
+            Err(Rejection::Reused)
+        );
+    }
+
+    #[test]
+    fn pair_expirations_are_capped_by_the_session_end() {
+        assert_eq!(
+            pair_expirations(NOW, NOW + LIFETIMES.session_max, &LIFETIMES),
+            (NOW + 7200, NOW + 2_592_000)
+        );
+        assert_eq!(
+            pair_expirations(NOW, NOW + 3600, &LIFETIMES),
+            (NOW + 3600, NOW + 3600)
+        );
+    }
+
+    #[test]
+    fn uids_are_stable_per_domain_and_twitter_user() {
+        let uid = uid_for("C.DM.1", "42");
+        assert_eq!(uid, uid_for("C.DM.1", "42"));
+        assert_ne!(uid, uid_for("C.DM.2", "42"));
+        assert_ne!(uid, uid_for("C.DM.1", "43"));
+        assert!(uid.len() <= 64);
+        assert!(
+            uid.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+    }
+}

@@ -1,0 +1,770 @@
+//! A local API Gateway: serves every route of `template.yaml` on one loopback port as the
+//! deployed REST API would. It turns each request into the proxy event the function gets, runs
+//! the route's Lambda authorizer first (with its cache, keyed by the identity header), answers
+//! the authorizer's refusals with the template's gateway responses, and passes the function's
+//! answer back. Routes, authorizers, cache time and gateway responses are all read from the
+//! template, never written a second time.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::events::{ACCOUNT_ID, API_ID, single_and_multi};
+use crate::server::{Reply, Server, reply};
+
+/// One route of the API: `GET /v2/...` served by a function, maybe behind an authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    /// The function's binary, as its `BuildProperties.Binary` names it.
+    pub function: String,
+    pub authorizer: Option<String>,
+}
+
+/// A Lambda `REQUEST` authorizer of the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerSpec {
+    pub function: String,
+    /// The identity source: this header, lowercase.
+    pub header: String,
+    pub cache: Duration,
+}
+
+/// A gateway response the template sets: status, headers and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The API as the template defines it.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub stage: String,
+    pub routes: Vec<Route>,
+    pub authorizers: HashMap<String, AuthorizerSpec>,
+    pub responses: HashMap<String, GatewayResponse>,
+}
+
+impl Api {
+    /// Reads the one `AWS::Serverless::Api` of a SAM template and the functions' `Api` events.
+    /// `overrides` set template parameters, as `sam deploy --parameter-overrides` does.
+    pub fn from_template(
+        template: &str,
+        overrides: &HashMap<String, String>,
+    ) -> Result<Api, String> {
+        let docs = YamlLoader::load_from_str(template).map_err(|e| format!("template: {e}"))?;
+        let doc = docs.first().ok_or("template is empty")?;
+        let resources = doc["Resources"]
+            .as_hash()
+            .ok_or("template has no Resources")?;
+        let parameter = |name: &str| -> Option<String> {
+            overrides
+                .get(name)
+                .cloned()
+                .or_else(|| scalar(&doc["Parameters"][name]["Default"]))
+        };
+        let binary_of = |logical_id: &str| -> Result<String, String> {
+            scalar(&doc["Resources"][logical_id]["Metadata"]["BuildProperties"]["Binary"])
+                .ok_or(format!("function {logical_id} names no binary"))
+        };
+
+        let mut api = None;
+        let mut routes = Vec::new();
+        for (id, resource) in resources {
+            let id = id.as_str().ok_or("resource id is not a string")?;
+            match resource["Type"].as_str() {
+                Some("AWS::Serverless::Api") => api = Some(resource),
+                Some("AWS::Serverless::Function") => {
+                    let Some(events) = resource["Properties"]["Events"].as_hash() else {
+                        continue;
+                    };
+                    for event in events.values() {
+                        if event["Type"].as_str() != Some("Api") {
+                            continue;
+                        }
+                        let properties = &event["Properties"];
+                        let field = |name: &str| {
+                            scalar(&properties[name])
+                                .ok_or(format!("{id}: an Api event lacks {name}"))
+                        };
+                        routes.push(Route {
+                            method: field("Method")?.to_ascii_uppercase(),
+                            path: field("Path")?,
+                            function: binary_of(id)?,
+                            authorizer: scalar(&properties["Auth"]["Authorizer"])
+                                .filter(|name| name != "NONE"),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let api = api.ok_or("template has no AWS::Serverless::Api")?;
+        let properties = &api["Properties"];
+        let stage = scalar(&properties["StageName"]).ok_or("the API has no StageName")?;
+
+        let mut authorizers = HashMap::new();
+        if let Some(defined) = properties["Auth"]["Authorizers"].as_hash() {
+            for (name, spec) in defined {
+                let name = name.as_str().ok_or("authorizer name")?.to_owned();
+                // `!GetAtt Function.Arn` reads as "Function.Arn".
+                let arn = scalar(&spec["FunctionArn"]).ok_or(format!("{name}: no FunctionArn"))?;
+                let function = binary_of(arn.trim_end_matches(".Arn"))?;
+                if scalar(&spec["FunctionPayloadType"]).as_deref() != Some("REQUEST") {
+                    return Err(format!("{name}: only REQUEST authorizers are served"));
+                }
+                let header = spec["Identity"]["Headers"]
+                    .as_vec()
+                    .and_then(|headers| headers.first())
+                    .and_then(scalar)
+                    .ok_or(format!("{name}: no identity header"))?
+                    .to_ascii_lowercase();
+                // `!Ref Parameter` reads as the parameter's name.
+                let cache = scalar(&spec["Identity"]["ReauthorizeEvery"])
+                    .map(|value| parameter(&value).unwrap_or(value))
+                    .unwrap_or_else(|| "300".to_owned());
+                let cache = cache
+                    .parse()
+                    .map_err(|_| format!("{name}: ReauthorizeEvery is not a number"))?;
+                authorizers.insert(
+                    name,
+                    AuthorizerSpec {
+                        function,
+                        header,
+                        cache: Duration::from_secs(cache),
+                    },
+                );
+            }
+        }
+
+        let mut responses = HashMap::new();
+        if let Some(defined) = properties["GatewayResponses"].as_hash() {
+            for (kind, spec) in defined {
+                let kind = kind.as_str().ok_or("gateway response type")?.to_owned();
+                let status = scalar(&spec["StatusCode"])
+                    .and_then(|s| s.parse().ok())
+                    .ok_or(format!("{kind}: no StatusCode"))?;
+                let headers = spec["ResponseParameters"]["Headers"]
+                    .as_hash()
+                    .map(|headers| {
+                        headers
+                            .iter()
+                            .filter_map(|(name, value)| {
+                                // Static values are quoted: "'application/json'".
+                                let value = scalar(value)?;
+                                Some((
+                                    name.as_str()?.to_owned(),
+                                    value.trim_matches('\'').to_owned(),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let body =
+                    scalar(&spec["ResponseTemplates"]["application/json"]).unwrap_or_default();
+                responses.insert(
+                    kind,
+                    GatewayResponse {
+                        status,
+                        headers,
+                        body,
+                    },
+                );
+            }
+        }
+        Ok(Api {
+            stage,
+            routes,
+            authorizers,
+            responses,
+        })
+    }
+
+    /// The template's response for a gateway response type, or API Gateway's default.
+    pub fn response(&self, kind: &str) -> GatewayResponse {
+        self.responses.get(kind).cloned().unwrap_or_else(|| {
+            let (status, message) = match kind {
+                "UNAUTHORIZED" => (401, json!("Unauthorized")),
+                "ACCESS_DENIED" => (
+                    403,
+                    json!("User is not authorized to access this resource with an explicit deny"),
+                ),
+                "MISSING_AUTHENTICATION_TOKEN" => (403, json!("Missing Authentication Token")),
+                "INTEGRATION_FAILURE" => (502, json!("Internal server error")),
+                _ => (500, Value::Null),
+            };
+            GatewayResponse {
+                status,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: json!({ "message": message }).to_string(),
+            }
+        })
+    }
+}
+
+fn scalar(yaml: &Yaml) -> Option<String> {
+    match yaml {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Why an invocation gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvokeError {
+    /// The function ran and failed, as Lambda reports it.
+    Function { error_type: String, message: String },
+    /// The function could not be reached or answered nonsense.
+    Unreachable(String),
+}
+
+pub type Invocation<'a> = Pin<Box<dyn Future<Output = Result<Value, InvokeError>> + Send + 'a>>;
+
+/// Runs a function by its binary's name, with a payload, as Lambda's Invoke does.
+pub trait Invoke: Send + Sync + 'static {
+    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> Invocation<'a>;
+}
+
+/// The functions as `cargo lambda watch` serves them: its Invoke API at `base`.
+pub struct LambdaInvoke {
+    base: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl LambdaInvoke {
+    pub fn new(base: &str) -> LambdaInvoke {
+        LambdaInvoke {
+            base: base.trim_end_matches('/').to_owned(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+}
+
+impl Invoke for LambdaInvoke {
+    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> Invocation<'a> {
+        Box::pin(async move {
+            let url = format!("{}/2015-03-31/functions/{function}/invocations", self.base);
+            let request = hyper::Request::post(url)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(payload.to_string())))
+                .map_err(|e| InvokeError::Unreachable(e.to_string()))?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| InvokeError::Unreachable(e.to_string()))?;
+            let failed = !response.status().is_success()
+                || response.headers().contains_key("x-amz-function-error");
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| InvokeError::Unreachable(e.to_string()))?
+                .to_bytes();
+            let json: Value = serde_json::from_slice(&body)
+                .map_err(|_| InvokeError::Unreachable("the answer is not JSON".into()))?;
+            if failed {
+                return Err(InvokeError::Function {
+                    error_type: json["errorType"].as_str().unwrap_or_default().to_owned(),
+                    message: json["errorMessage"].as_str().unwrap_or_default().to_owned(),
+                });
+            }
+            Ok(json)
+        })
+    }
+}
+
+/// What the gateway did with each request, for tests and the local run's log.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub authorizer_calls: AtomicUsize,
+    pub cache_hits: AtomicUsize,
+}
+
+struct State {
+    api: Api,
+    invoker: Arc<dyn Invoke>,
+    cache: Mutex<HashMap<String, (Instant, Value)>>,
+    counters: Arc<Counters>,
+    log: bool,
+}
+
+/// A running local API; it stops when dropped.
+pub struct Gateway {
+    server: Server,
+    stage: String,
+    counters: Arc<Counters>,
+}
+
+impl Gateway {
+    /// Serves `api` on `addr`, invoking functions through `invoker`. With `log`, one line per
+    /// request on standard error.
+    pub async fn start(
+        addr: SocketAddr,
+        api: Api,
+        invoker: Arc<dyn Invoke>,
+        log: bool,
+    ) -> std::io::Result<Gateway> {
+        let stage = api.stage.clone();
+        let counters = Arc::new(Counters::default());
+        let state = Arc::new(State {
+            api,
+            invoker,
+            cache: Mutex::new(HashMap::new()),
+            counters: Arc::clone(&counters),
+            log,
+        });
+        let server = Server::start(addr, move |request| {
+            let state = Arc::clone(&state);
+            async move { handle(&state, request).await }
+        })
+        .await?;
+        Ok(Gateway {
+            server,
+            stage,
+            counters,
+        })
+    }
+
+    /// The stage's base URL, as the stack's `ApiBaseUrl` output gives it when deployed.
+    pub fn url(&self) -> String {
+        format!("{}/{}", self.server.url(), self.stage)
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn handle(state: &State, request: Request<Incoming>) -> Reply {
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let (answer, note) = route(state, request).await;
+    if state.log {
+        eprintln!("{method} {path} -> {} ({note})", answer.status().as_u16());
+    }
+    answer
+}
+
+/// The answer, and a note on how it came about for the log.
+async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static str) {
+    let api = &state.api;
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_ascii_uppercase();
+    let stage_prefix = format!("/{}", api.stage);
+    let resource = parts.uri.path().strip_prefix(&stage_prefix).unwrap_or("");
+    let Some(route) = api
+        .routes
+        .iter()
+        .find(|r| r.method == method && r.path == resource)
+    else {
+        return (
+            gateway_reply(&api.response("MISSING_AUTHENTICATION_TOKEN")),
+            "no such route",
+        );
+    };
+    let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
+        return (reply(400, "text/plain", "unreadable body"), "bad request");
+    };
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            headers.push((name.as_str().to_owned(), value.to_owned()));
+        }
+    }
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let request_id = crate::world::fresh_request_id();
+    let method_arn = format!(
+        "arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{}/{method}{}",
+        api.stage, route.path
+    );
+
+    let mut context = None;
+    let mut note = "passed through";
+    if let Some(name) = &route.authorizer {
+        let Some(spec) = api.authorizers.get(name) else {
+            return (
+                gateway_reply(&api.response("AUTHORIZER_CONFIGURATION_ERROR")),
+                "unknown authorizer",
+            );
+        };
+        let identity = headers
+            .iter()
+            .find(|(n, _)| *n == spec.header)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty());
+        // Without its identity source, API Gateway refuses without asking the authorizer.
+        let Some(identity) = identity else {
+            return (gateway_reply(&api.response("UNAUTHORIZED")), "no identity");
+        };
+        let cached = lock(&state.cache)
+            .get(&identity)
+            .filter(|(until, _)| Instant::now() < *until)
+            .map(|(_, policy)| policy.clone());
+        let policy = match cached {
+            Some(policy) => {
+                state.counters.cache_hits.fetch_add(1, Ordering::SeqCst);
+                note = "authorizer answer from cache";
+                policy
+            }
+            None => {
+                state
+                    .counters
+                    .authorizer_calls
+                    .fetch_add(1, Ordering::SeqCst);
+                note = "authorizer asked";
+                let event = authorizer_event(
+                    &method,
+                    route,
+                    &method_arn,
+                    &headers,
+                    &query,
+                    &api.stage,
+                    &request_id,
+                );
+                match state.invoker.invoke(&spec.function, event).await {
+                    Ok(policy) => {
+                        if !spec.cache.is_zero() {
+                            lock(&state.cache)
+                                .insert(identity, (Instant::now() + spec.cache, policy.clone()));
+                        }
+                        policy
+                    }
+                    Err(InvokeError::Function { message, .. }) if message == "Unauthorized" => {
+                        return (gateway_reply(&api.response("UNAUTHORIZED")), "unauthorized");
+                    }
+                    Err(_) => {
+                        return (
+                            gateway_reply(&api.response("AUTHORIZER_CONFIGURATION_ERROR")),
+                            "authorizer failed",
+                        );
+                    }
+                }
+            }
+        };
+        if !allows(&policy, &method_arn) {
+            return (gateway_reply(&api.response("ACCESS_DENIED")), "denied");
+        }
+        let mut fields = policy["context"].as_object().cloned().unwrap_or_default();
+        fields.insert("principalId".into(), policy["principalId"].clone());
+        context = Some(Value::Object(fields));
+    }
+
+    let event = proxy_event(
+        &method,
+        route,
+        &headers,
+        &query,
+        &body,
+        context,
+        &api.stage,
+        &request_id,
+    );
+    match state.invoker.invoke(&route.function, event).await {
+        Ok(response) => (function_reply(&response), note),
+        Err(_) => (
+            gateway_reply(&api.response("INTEGRATION_FAILURE")),
+            "function failed",
+        ),
+    }
+}
+
+/// A policy allows `arn` when an Allow statement covers it and no Deny does.
+fn allows(policy: &Value, arn: &str) -> bool {
+    let statements = policy["policyDocument"]["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let covers = |statement: &Value| {
+        let listed = |field: &str| -> Vec<String> {
+            match &statement[field] {
+                Value::String(s) => vec![s.clone()],
+                Value::Array(values) => values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        listed("Action")
+            .iter()
+            .any(|a| matches!(a.as_str(), "execute-api:Invoke" | "execute-api:*" | "*"))
+            && listed("Resource").iter().any(|r| wildcard_match(r, arn))
+    };
+    let effect = |s: &Value| s["Effect"].as_str().unwrap_or_default().to_owned();
+    !statements.iter().any(|s| effect(s) == "Deny" && covers(s))
+        && statements.iter().any(|s| effect(s) == "Allow" && covers(s))
+}
+
+/// IAM's wildcard: `*` matches any run of characters.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(text) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=text.len())
+                .filter(|i| text.is_char_boundary(*i))
+                .any(|i| wildcard_match(rest, &text[i..]))
+        }
+    }
+}
+
+fn authorizer_event(
+    method: &str,
+    route: &Route,
+    method_arn: &str,
+    headers: &[(String, String)],
+    query: &[(String, String)],
+    stage: &str,
+    request_id: &str,
+) -> Value {
+    let (single_headers, multi_headers) = single_and_multi(headers);
+    let (single_query, multi_query) = single_and_multi(query);
+    json!({
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "resource": route.path,
+        "path": route.path,
+        "httpMethod": method,
+        "headers": single_headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": single_query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": {},
+        "stageVariables": {},
+        "requestContext": {
+            "path": format!("/{stage}{}", route.path),
+            "accountId": ACCOUNT_ID,
+            "resourceId": "local",
+            "stage": stage,
+            "requestId": request_id,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "apiId": API_ID
+        }
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn proxy_event(
+    method: &str,
+    route: &Route,
+    headers: &[(String, String)],
+    query: &[(String, String)],
+    body: &[u8],
+    authorizer: Option<Value>,
+    stage: &str,
+    request_id: &str,
+) -> Value {
+    let (single_headers, multi_headers) = single_and_multi(headers);
+    let (single_query, multi_query) = single_and_multi(query);
+    let (body, is_base64_encoded) = if body.is_empty() {
+        (Value::Null, false)
+    } else {
+        match std::str::from_utf8(body) {
+            Ok(text) => (Value::String(text.to_owned()), false),
+            Err(_) => (Value::String(STANDARD.encode(body)), true),
+        }
+    };
+    let mut context = json!({
+        "accountId": ACCOUNT_ID,
+        "resourceId": "local",
+        "stage": stage,
+        "requestId": request_id,
+        "identity": {"sourceIp": "127.0.0.1"},
+        "resourcePath": route.path,
+        "httpMethod": method,
+        "apiId": API_ID,
+        "path": format!("/{stage}{}", route.path),
+        "protocol": "HTTP/1.1"
+    });
+    if let Some(authorizer) = authorizer {
+        context["authorizer"] = authorizer;
+    }
+    json!({
+        "resource": route.path,
+        "path": route.path,
+        "httpMethod": method,
+        "headers": single_headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": single_query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": null,
+        "stageVariables": null,
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": is_base64_encoded
+    })
+}
+
+fn gateway_reply(response: &GatewayResponse) -> Reply {
+    let mut answer = reply(response.status, "application/json", response.body.clone());
+    for (name, value) in &response.headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            answer.headers_mut().insert(name, value);
+        }
+    }
+    answer
+}
+
+/// The function's proxy response as HTTP.
+fn function_reply(response: &Value) -> Reply {
+    let status = response["statusCode"].as_u64().unwrap_or(502) as u16;
+    let text = response["body"].as_str().unwrap_or_default();
+    let body = if response["isBase64Encoded"].as_bool() == Some(true) {
+        STANDARD.decode(text).unwrap_or_default()
+    } else {
+        text.as_bytes().to_vec()
+    };
+    let mut answer = reply(status, "application/json", body);
+    answer.headers_mut().remove(hyper::header::CONTENT_TYPE);
+    for field in ["headers", "multiValueHeaders"] {
+        let Some(headers) = response[field].as_object() else {
+            continue;
+        };
+        for (name, value) in headers {
+            let values: Vec<&str> = match value {
+                Value::Array(values) => values.iter().filter_map(Value::as_str).collect(),
+                other => other.as_str().into_iter().collect(),
+            };
+            for value in values {
+                if let (Ok(name), Ok(value)) = (
+                    hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                    hyper::header::HeaderValue::from_str(value),
+                ) {
+                    answer.headers_mut().insert(name, value);
+                }
+            }
+        }
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = include_str!("../../template.yaml");
+
+    #[test]
+    fn reads_the_shipped_templates_api() {
+        let api = Api::from_template(TEMPLATE, &HashMap::new()).expect("api");
+        assert_eq!(api.stage, "prod");
+        let route = |method: &str, path: &str| {
+            api.routes
+                .iter()
+                .find(|r| r.method == method && r.path == format!("/v2/enduser/enduserapi/{path}"))
+                .cloned()
+                .unwrap_or_else(|| panic!("{method} {path}"))
+        };
+        assert_eq!(
+            route("POST", "twitterAuthLogin").function,
+            "twitter-auth-login"
+        );
+        assert_eq!(route("PUT", "refreshToken").function, "refresh-token");
+        assert_eq!(route("DELETE", "userLogout").function, "user-logout");
+        let info = route("GET", "userInfo");
+        assert_eq!(
+            (info.function.as_str(), info.authorizer.as_deref()),
+            ("user-info", Some("TokenAuthorizer"))
+        );
+        assert_eq!(api.routes.len(), 4);
+        assert_eq!(
+            api.authorizers["TokenAuthorizer"],
+            AuthorizerSpec {
+                function: "token-authorizer".into(),
+                header: "authorization".into(),
+                cache: Duration::from_secs(60),
+            }
+        );
+        let unauthorized = api.response("UNAUTHORIZED");
+        assert_eq!(unauthorized.status, 200);
+        assert_eq!(
+            serde_json::from_str::<Value>(&unauthorized.body).expect("json"),
+            json!({"code": 5032, "msg": "Token verification failed", "extMsg": "", "data": null})
+        );
+        assert!(
+            unauthorized
+                .headers
+                .contains(&("Content-Type".to_owned(), "application/json".to_owned()))
+        );
+        assert_eq!(api.response("ACCESS_DENIED"), unauthorized);
+        for failure in ["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"] {
+            let response = api.response(failure);
+            assert_eq!(response.status, 503);
+            assert_eq!(
+                serde_json::from_str::<Value>(&response.body).expect("json")["code"],
+                5001
+            );
+        }
+        let overridden = Api::from_template(
+            TEMPLATE,
+            &HashMap::from([("AuthorizerCacheSeconds".to_owned(), "5".to_owned())]),
+        )
+        .expect("api");
+        assert_eq!(
+            overridden.authorizers["TokenAuthorizer"].cache,
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn policies_are_read_as_iam_reads_them() {
+        let arn = "arn:aws:execute-api:us-east-1:1:api/prod/GET/v2/x";
+        let policy = |effect: &str, resource: &str| {
+            json!({"principalId": "u", "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": ["execute-api:Invoke"], "Effect": effect, "Resource": [resource]}]}})
+        };
+        assert!(allows(
+            &policy("Allow", "arn:aws:execute-api:us-east-1:1:api/prod/*/*"),
+            arn
+        ));
+        assert!(allows(&policy("Allow", arn), arn));
+        assert!(!allows(
+            &policy("Allow", "arn:aws:execute-api:us-east-1:1:api/test/*/*"),
+            arn
+        ));
+        assert!(!allows(
+            &policy("Deny", "arn:aws:execute-api:us-east-1:1:api/prod/*/*"),
+            arn
+        ));
+        assert!(!allows(&json!({}), arn));
+        assert!(wildcard_match("a*c*e", "abcde"));
+        assert!(!wildcard_match("a*c", "abcd"));
+    }
+}

@@ -1,0 +1,348 @@
+//! In-memory adapters for every port, and a clock that tests move by hand: the logic's tests
+//! and the CPU benchmark use them so that neither needs the network. Writes keep the same
+//! conditions the DynamoDB adapter puts on its transactions.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use twitter_auth_login::clock::{Clock, unix_now};
+use twitter_auth_login::error::ApiError;
+use twitter_auth_login::ports::{
+    DirectoryEntry, DomainDirectory, DomainState, IssuedPair, NewSession, Provisioned, Revocation,
+    Rotation, SessionLister, SessionRevoker, SessionRotator, SessionStarter, SessionSummary,
+    TokenReader, TokenState, TwitterUser, TwitterVerifier, User, UserDomain, UserReader, Written,
+};
+use twitter_auth_login::session::{
+    RevokedReason, SessionRecord, SessionStatus, TokenKind, TokenRecord, USER_ACTIVE,
+};
+use twitter_auth_login::token::TokenRoute;
+use twitter_auth_login::twitter::oauth;
+
+/// A session as stored in memory, with why it was revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub record: SessionRecord,
+    pub revoked_reason: Option<RevokedReason>,
+}
+
+/// Every table in memory.
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    pub user_domains: HashMap<String, UserDomain>,
+    pub mcc_routes: HashMap<i32, Provisioned<String>>,
+    pub tokens: HashMap<String, TokenRecord>,
+    pub sessions: HashMap<(String, String), StoredSession>,
+    pub users: HashMap<String, User>,
+}
+
+/// The tables behind a lock; clones share them. `fail_with` makes every call answer that error.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    tables: Arc<Mutex<Tables>>,
+    pub fail_with: Option<ApiError>,
+}
+
+impl MemoryStore {
+    pub fn new(
+        user_domains: HashMap<String, UserDomain>,
+        mcc_routes: HashMap<i32, Provisioned<String>>,
+    ) -> Self {
+        MemoryStore {
+            tables: Arc::new(Mutex::new(Tables {
+                user_domains,
+                mcc_routes,
+                ..Tables::default()
+            })),
+            fail_with: None,
+        }
+    }
+
+    /// The tables as they are now.
+    pub fn tables(&self) -> Tables {
+        self.lock().clone()
+    }
+
+    /// Changes the tables in place, as an operator or a lapse of time would.
+    pub fn edit(&self, change: impl FnOnce(&mut Tables)) {
+        change(&mut self.lock());
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        match &self.fail_with {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+fn token_record(pair: &IssuedPair, kind: TokenKind) -> TokenRecord {
+    let stored = match kind {
+        TokenKind::Access => &pair.access,
+        TokenKind::Refresh => &pair.refresh,
+    };
+    TokenRecord {
+        kind,
+        owner: pair.owner.clone(),
+        expiration_time: stored.expiration_time,
+    }
+}
+
+/// Stores both token items of a pair.
+fn insert_pair(tables: &mut Tables, pair: &IssuedPair) {
+    for (kind, stored) in [
+        (TokenKind::Access, &pair.access),
+        (TokenKind::Refresh, &pair.refresh),
+    ] {
+        tables
+            .tokens
+            .insert(stored.hash.clone(), token_record(pair, kind));
+    }
+}
+
+impl DomainDirectory for MemoryStore {
+    async fn lookup(
+        &self,
+        user_domain: &str,
+        mcc: Option<i32>,
+    ) -> Result<DirectoryEntry, ApiError> {
+        self.check()?;
+        let tables = self.lock();
+        Ok(DirectoryEntry {
+            user_domain: tables.user_domains.get(user_domain).cloned(),
+            mcc_data_center: mcc.and_then(|mcc| tables.mcc_routes.get(&mcc).cloned()),
+        })
+    }
+}
+
+impl SessionStarter for MemoryStore {
+    async fn start_session(&self, session: &NewSession) -> Result<(), ApiError> {
+        self.check()?;
+        let pair = &session.pair;
+        let owner = &pair.owner;
+        let mut tables = self.lock();
+        let key = (owner.uid.clone(), owner.session_id.clone());
+        let collides = tables.tokens.contains_key(&pair.access.hash)
+            || tables.tokens.contains_key(&pair.refresh.hash)
+            || tables.sessions.contains_key(&key)
+            || tables.users.get(&owner.uid).is_some_and(|user| {
+                user.user_domain != owner.user_domain
+                    || user.twitter_user_id != owner.twitter_user_id
+            });
+        if collides {
+            return Err(ApiError::Internal("login write refused by a condition"));
+        }
+        insert_pair(&mut tables, pair);
+        tables.sessions.insert(
+            key,
+            StoredSession {
+                record: SessionRecord {
+                    uid: owner.uid.clone(),
+                    session_id: owner.session_id.clone(),
+                    app_id: owner.app_id.clone(),
+                    user_domain: owner.user_domain.clone(),
+                    created_at: pair.issued_at,
+                    status: SessionStatus::Active,
+                    access_token_hash: pair.access.hash.clone(),
+                    refresh_token_hash: pair.refresh.hash.clone(),
+                    previous_refresh_token_hash: None,
+                    rotated_at: None,
+                    expiration_time: session.session_end,
+                },
+                revoked_reason: None,
+            },
+        );
+        let user = tables.users.entry(owner.uid.clone()).or_insert(User {
+            uid: owner.uid.clone(),
+            user_domain: owner.user_domain.clone(),
+            twitter_user_id: owner.twitter_user_id.clone(),
+            twitter_username: None,
+            register_time: pair.issued_at,
+            last_login_time: pair.issued_at,
+            status: USER_ACTIVE,
+        });
+        user.last_login_time = pair.issued_at;
+        if owner.twitter_username.is_some() {
+            user.twitter_username = owner.twitter_username.clone();
+        }
+        Ok(())
+    }
+}
+
+impl TokenReader for MemoryStore {
+    async fn token_state(
+        &self,
+        route: &TokenRoute,
+        token_hash: &str,
+        with_domain: bool,
+    ) -> Result<TokenState, ApiError> {
+        self.check()?;
+        let tables = self.lock();
+        let key = (route.uid.clone(), route.session_id.clone());
+        Ok(TokenState {
+            token: tables.tokens.get(token_hash).cloned(),
+            session: tables.sessions.get(&key).map(|s| s.record.clone()),
+            domain: with_domain
+                .then(|| tables.user_domains.get(&route.user_domain))
+                .flatten()
+                .map(|domain| DomainState {
+                    enabled: domain.enabled.clone(),
+                }),
+        })
+    }
+}
+
+impl SessionRotator for MemoryStore {
+    async fn rotate(&self, rotation: &Rotation) -> Result<Written, ApiError> {
+        self.check()?;
+        let pair = &rotation.pair;
+        let mut tables = self.lock();
+        if tables.tokens.contains_key(&pair.access.hash)
+            || tables.tokens.contains_key(&pair.refresh.hash)
+        {
+            return Err(ApiError::Internal("token hash already stored"));
+        }
+        let key = (pair.owner.uid.clone(), pair.owner.session_id.clone());
+        let Some(session) = tables.sessions.get_mut(&key) else {
+            return Ok(Written::Conflict);
+        };
+        let record = &mut session.record;
+        let holds = record.status == SessionStatus::Active
+            && if rotation.grace_retry {
+                record.refresh_token_hash == rotation.current_refresh_hash
+                    && record.previous_refresh_token_hash.as_deref()
+                        == Some(rotation.presented_hash.as_str())
+            } else {
+                record.refresh_token_hash == rotation.presented_hash
+            };
+        if !holds {
+            return Ok(Written::Conflict);
+        }
+        if !rotation.grace_retry {
+            record.previous_refresh_token_hash = Some(rotation.presented_hash.clone());
+            record.rotated_at = Some(pair.issued_at);
+        }
+        record.access_token_hash = pair.access.hash.clone();
+        record.refresh_token_hash = pair.refresh.hash.clone();
+        insert_pair(&mut tables, pair);
+        Ok(Written::Done)
+    }
+}
+
+impl SessionRevoker for MemoryStore {
+    async fn revoke(
+        &self,
+        uid: &str,
+        session_ids: &[String],
+        reason: RevokedReason,
+    ) -> Result<Revocation, ApiError> {
+        self.check()?;
+        let mut tables = self.lock();
+        let all_active = session_ids.iter().all(|id| {
+            tables
+                .sessions
+                .get(&(uid.to_owned(), id.clone()))
+                .is_some_and(|s| s.record.status == SessionStatus::Active)
+        });
+        if !all_active {
+            return Ok(Revocation {
+                revoked: 0,
+                written: Written::Conflict,
+            });
+        }
+        for id in session_ids {
+            if let Some(session) = tables.sessions.get_mut(&(uid.to_owned(), id.clone())) {
+                session.record.status = SessionStatus::Revoked;
+                session.revoked_reason = Some(reason);
+            }
+        }
+        Ok(Revocation {
+            revoked: session_ids.len(),
+            written: Written::Done,
+        })
+    }
+}
+
+impl SessionLister for MemoryStore {
+    async fn active_sessions(&self, uid: &str) -> Result<Vec<SessionSummary>, ApiError> {
+        self.check()?;
+        let tables = self.lock();
+        let mut listed: Vec<SessionSummary> = tables
+            .sessions
+            .values()
+            .map(|s| &s.record)
+            .filter(|r| r.uid == uid && r.status == SessionStatus::Active)
+            .map(|r| SessionSummary {
+                session_id: r.session_id.clone(),
+                created_at: r.created_at,
+                expiration_time: r.expiration_time,
+            })
+            .collect();
+        listed.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        Ok(listed)
+    }
+}
+
+impl UserReader for MemoryStore {
+    async fn user(&self, uid: &str) -> Result<Option<User>, ApiError> {
+        self.check()?;
+        Ok(self.lock().users.get(uid).cloned())
+    }
+}
+
+/// Twitter in memory: knows users by (consumer key, token, token secret).
+#[derive(Default)]
+pub struct MemoryTwitter {
+    pub users: HashMap<(String, String, String), TwitterUser>,
+    pub fail_with: Option<ApiError>,
+}
+
+impl TwitterVerifier for MemoryTwitter {
+    async fn verify(&self, credentials: &oauth::Credentials<'_>) -> Result<TwitterUser, ApiError> {
+        if let Some(error) = &self.fail_with {
+            return Err(error.clone());
+        }
+        let key = (
+            credentials.consumer_key.to_owned(),
+            credentials.token.to_owned(),
+            credentials.token_secret.to_owned(),
+        );
+        self.users
+            .get(&key)
+            .cloned()
+            .ok_or(ApiError::TwitterRejected("unknown token"))
+    }
+}
+
+/// A clock that moves only when told: expiry and grace windows are tested without waiting.
+#[derive(Debug)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    /// Starts at the system's now, so that what the stand-ins check against real time agrees.
+    pub fn starting_now() -> ManualClock {
+        ManualClock(AtomicU64::new(unix_now().unwrap_or_default()))
+    }
+
+    pub fn at(now: u64) -> ManualClock {
+        ManualClock(AtomicU64::new(now))
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Result<u64, ApiError> {
+        Ok(self.get())
+    }
+}

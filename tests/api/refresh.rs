@@ -1,0 +1,616 @@
+//! Refresh: every check of its table, rotation, the grace window, reuse detection, expiry in
+//! code, the session's maximum age, and races with itself and with logout.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use testkit::events::{REFRESH_ROUTE, RestEvent};
+use testkit::faulty::FaultyServer;
+use testkit::world::*;
+use tokio::sync::Barrier;
+use twitter_auth_login::config::Table;
+use twitter_auth_login::dynamo::{DynamoStore, Limits};
+use twitter_auth_login::endpoints::authorizer::Decision;
+use twitter_auth_login::endpoints::refresh::Refresh;
+use twitter_auth_login::error::ApiError;
+use twitter_auth_login::ports::{
+    Revocation, Rotation, SessionRevoker, SessionRotator, TokenReader, TokenState, Written,
+};
+use twitter_auth_login::session::RevokedReason;
+use twitter_auth_login::token::{TokenRoute, hash_token};
+
+use crate::{assert_refused, refresh};
+
+const VERIFICATION_FAILED: &str = "Token verification failed";
+
+/// Whether the authorizer lets this access token through.
+pub async fn is_live(world: &World, access: &str) -> bool {
+    let decision = world
+        .authorizer()
+        .decide(Some(&format!("Bearer {access}")))
+        .await
+        .expect("decided");
+    matches!(decision, Decision::Allow(_))
+}
+
+async fn session_item(world: &World, tokens: &Tokens) -> Item {
+    world
+        .item(
+            Table::Session,
+            &[("uid", &tokens.uid), ("sessionId", &tokens.session_id())],
+        )
+        .await
+        .expect("session item")
+}
+
+#[tokio::test]
+async fn a_refresh_rotates_the_pair() {
+    let world = World::new().await;
+    let first = world.sign_in().await;
+    world.clock.advance(600);
+    let (status, body) = refresh(&world, &first.refresh).await;
+    assert_eq!(body["msg"], "success");
+    let second = Tokens::from_answer(status, &body);
+    let now = world.clock.get();
+    assert_eq!(second.uid, first.uid);
+    assert_eq!(second.session_id(), first.session_id());
+    assert_eq!(second.access_expires, now + 7200);
+    assert_eq!(second.refresh_expires, now + 2_592_000);
+    assert_ne!(second.access, first.access);
+    assert_ne!(second.refresh, first.refresh);
+
+    // The previous access token stops working at once; the new one works.
+    assert!(!is_live(&world, &first.access).await);
+    assert!(is_live(&world, &second.access).await);
+
+    let session = session_item(&world, &second).await;
+    assert_eq!(
+        string_attr(&session, "accessTokenHash"),
+        hash_token(&second.access)
+    );
+    assert_eq!(
+        string_attr(&session, "refreshTokenHash"),
+        hash_token(&second.refresh)
+    );
+    assert_eq!(
+        string_attr(&session, "previousRefreshTokenHash"),
+        hash_token(&first.refresh)
+    );
+    assert_eq!(number_attr(&session, "rotatedAt"), now);
+    assert_eq!(number_attr(&session, "refreshedAt"), now);
+    assert_eq!(string_attr(&session, "status"), "active");
+
+    // The new pair is stored like a login's, and the old items stay for reuse detection.
+    let tokens = world.items(Table::Token).await;
+    assert_eq!(tokens.len(), 4);
+    let new_refresh = tokens
+        .iter()
+        .find(|i| string_attr(i, "tokenHash") == hash_token(&second.refresh))
+        .expect("new refresh item");
+    assert_eq!(string_attr(new_refresh, "kind"), "refresh");
+    assert_eq!(string_attr(new_refresh, "uid"), first.uid);
+    assert_eq!(string_attr(new_refresh, "sessionId"), first.session_id());
+    assert_eq!(string_attr(new_refresh, "twitterUserId"), TWITTER_USER_ID);
+    assert_eq!(number_attr(new_refresh, "issuedAt"), now);
+    assert_eq!(
+        number_attr(new_refresh, "expirationTime"),
+        second.refresh_expires
+    );
+
+    // And it refreshes again.
+    world.clock.advance(600);
+    let (status, body) = refresh(&world, &second.refresh).await;
+    Tokens::from_answer(status, &body);
+}
+
+#[tokio::test]
+async fn the_token_comes_in_the_query_or_the_form_body_once() {
+    let world = World::new().await;
+    let tokens = world.sign_in().await;
+    let endpoint = world.refresh();
+    let in_query = RestEvent::new("PUT", REFRESH_ROUTE)
+        .query(&[("refreshToken", tokens.refresh.as_str())])
+        .to_json();
+    let (status, body) = call(&endpoint, &in_query).await;
+    let rotated = Tokens::from_answer(status, &body);
+
+    // Given twice, in whatever places: 4001 before the token is even looked at.
+    let twice = [
+        RestEvent::new("PUT", REFRESH_ROUTE)
+            .query(&[("refreshToken", rotated.refresh.as_str())])
+            .form(&[("refreshToken", rotated.refresh.as_str())]),
+        RestEvent::new("PUT", REFRESH_ROUTE).query(&[
+            ("refreshToken", rotated.refresh.as_str()),
+            ("refreshToken", rotated.refresh.as_str()),
+        ]),
+        RestEvent::new("PUT", REFRESH_ROUTE).form(&[
+            ("refreshToken", rotated.refresh.as_str()),
+            ("refreshToken", "x"),
+        ]),
+    ];
+    for event in twice {
+        let answer = call(&endpoint, &event.to_json()).await;
+        assert_refused(
+            &answer,
+            200,
+            4001,
+            "Parameter format incorrect",
+            "refreshToken",
+        );
+    }
+    // A body that is not a form is not read.
+    let json_body = RestEvent::new("PUT", REFRESH_ROUTE)
+        .header("Content-Type", "application/json")
+        .body(&format!(r#"{{"refreshToken":"{}"}}"#, rotated.refresh));
+    let answer = call(&endpoint, &json_body.to_json()).await;
+    assert_refused(&answer, 200, 5106, "Please enter token", "");
+    // A form with a charset parameter is a form.
+    let charset = RestEvent::new("PUT", REFRESH_ROUTE)
+        .header(
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+        )
+        .body(&format!("refreshToken={}", rotated.refresh));
+    let (status, body) = call(&endpoint, &charset.to_json()).await;
+    Tokens::from_answer(status, &body);
+}
+
+#[tokio::test]
+async fn checks_1_and_2_missing_blank_and_overlong() {
+    let world = World::new().await;
+    let endpoint = world.refresh();
+    let missing = RestEvent::new("PUT", REFRESH_ROUTE).to_json();
+    assert_refused(
+        &call(&endpoint, &missing).await,
+        200,
+        5106,
+        "Please enter token",
+        "",
+    );
+    for blank in ["", "   ", "\t"] {
+        assert_refused(
+            &refresh(&world, blank).await,
+            200,
+            5106,
+            "Please enter token",
+            "",
+        );
+    }
+    let at_limit = "a".repeat(1024);
+    assert_refused(
+        &refresh(&world, &at_limit).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "invalid",
+    );
+    let over = "a".repeat(1025);
+    assert_refused(
+        &refresh(&world, &over).await,
+        200,
+        4001,
+        "Parameter format incorrect",
+        "refreshToken",
+    );
+}
+
+#[tokio::test]
+async fn unknown_tokens_are_invalid_and_revoke_nothing() {
+    let world = World::new().await;
+    let tokens = world.sign_in().await;
+    let (head, _) = tokens.refresh.rsplit_once('.').expect("route");
+    // The session's real route with a secret never issued.
+    let forged = format!("{head}.{}", "A".repeat(43));
+    let shorter = format!("{head}.{}", "A".repeat(42));
+    for token in [
+        forged.as_str(),
+        shorter.as_str(),
+        "garbage",
+        // An access token is not a refresh token.
+        tokens.access.as_str(),
+    ] {
+        assert_refused(
+            &refresh(&world, token).await,
+            200,
+            5032,
+            VERIFICATION_FAILED,
+            "invalid",
+        );
+    }
+    let session = session_item(&world, &tokens).await;
+    assert_eq!(string_attr(&session, "status"), "active");
+    assert!(is_live(&world, &tokens.access).await);
+    let (status, body) = refresh(&world, &tokens.refresh).await;
+    Tokens::from_answer(status, &body);
+}
+
+#[tokio::test]
+async fn an_expired_token_that_ttl_has_not_deleted_is_expired() {
+    let world = World::new().await;
+    let tokens = world.sign_in().await;
+    world.clock.advance(2_592_000);
+    assert_refused(
+        &refresh(&world, &tokens.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "expired",
+    );
+    // The item is still there: expiry was decided in code.
+    let item = world
+        .item(Table::Token, &[("tokenHash", &hash_token(&tokens.refresh))])
+        .await;
+    assert!(item.is_some());
+
+    // The same with the stored expiry moved instead of the clock.
+    let fresh = world.sign_in().await;
+    world
+        .set(
+            Table::Token,
+            &[("tokenHash", &hash_token(&fresh.refresh))],
+            &[(
+                "expirationTime",
+                AttributeValue::N(world.clock.get().to_string()),
+            )],
+        )
+        .await;
+    assert_refused(
+        &refresh(&world, &fresh.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "expired",
+    );
+}
+
+#[tokio::test]
+async fn no_session_outlives_its_maximum_age() {
+    let mut world = World::new().await;
+    world.lifetimes.session_max = 10_000;
+    world.lifetimes.refresh_token_ttl = 8_000;
+    let first = world.sign_in().await;
+    let login_at = world.clock.get();
+    assert_eq!(first.refresh_expires, login_at + 8_000);
+
+    world.clock.advance(7_000);
+    let (status, body) = refresh(&world, &first.refresh).await;
+    let second = Tokens::from_answer(status, &body);
+    // Capped by the session's end, not now + the refresh lifetime.
+    assert_eq!(second.refresh_expires, login_at + 10_000);
+    assert_eq!(second.access_expires, login_at + 10_000);
+
+    world.clock.advance(3_000);
+    assert_refused(
+        &refresh(&world, &second.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "expired",
+    );
+    assert!(!is_live(&world, &second.access).await);
+}
+
+#[tokio::test]
+async fn a_retry_within_the_grace_window_rotates_again_and_kills_the_first_answer() {
+    let world = World::new().await;
+    let login = world.sign_in().await;
+    let (status, body) = refresh(&world, &login.refresh).await;
+    let lost = Tokens::from_answer(status, &body);
+
+    // The client never saw `lost` and retries with the same token.
+    world.clock.advance(29);
+    let (status, body) = refresh(&world, &login.refresh).await;
+    let retried = Tokens::from_answer(status, &body);
+    assert_ne!(retried.access, lost.access);
+
+    // Only the pair returned last is live.
+    assert!(!is_live(&world, &lost.access).await);
+    assert!(is_live(&world, &retried.access).await);
+    assert!(!is_live(&world, &login.access).await);
+    let session = session_item(&world, &retried).await;
+    assert_eq!(
+        string_attr(&session, "refreshTokenHash"),
+        hash_token(&retried.refresh)
+    );
+    // The window is where the first rotation put it.
+    assert_eq!(number_attr(&session, "rotatedAt"), world.clock.get() - 29);
+    let (status, body) = refresh(&world, &retried.refresh).await;
+    Tokens::from_answer(status, &body);
+}
+
+#[tokio::test]
+async fn reuse_after_the_grace_window_revokes_the_whole_session() {
+    let world = World::new().await;
+    let other_session = world.sign_in().await;
+    let login = world.sign_in().await;
+    let (status, body) = refresh(&world, &login.refresh).await;
+    let current = Tokens::from_answer(status, &body);
+
+    world.clock.advance(30);
+    assert_refused(
+        &refresh(&world, &login.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "reused",
+    );
+    // Every token of the session is dead.
+    assert!(!is_live(&world, &current.access).await);
+    assert_refused(
+        &refresh(&world, &current.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "revoked",
+    );
+    let session = session_item(&world, &current).await;
+    assert_eq!(string_attr(&session, "status"), "revoked");
+    assert_eq!(string_attr(&session, "revokedReason"), "reused");
+    // Presented again, the reused token says revoked: the session is already gone.
+    assert_refused(
+        &refresh(&world, &login.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "revoked",
+    );
+    // The user's other session is untouched.
+    assert!(is_live(&world, &other_session.access).await);
+}
+
+#[tokio::test]
+async fn a_token_two_rotations_old_is_reuse_at_once() {
+    let world = World::new().await;
+    let login = world.sign_in().await;
+    let (status, body) = refresh(&world, &login.refresh).await;
+    let second = Tokens::from_answer(status, &body);
+    let (status, body) = refresh(&world, &second.refresh).await;
+    let third = Tokens::from_answer(status, &body);
+    assert_refused(
+        &refresh(&world, &login.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "reused",
+    );
+    assert!(!is_live(&world, &third.access).await);
+}
+
+#[tokio::test]
+async fn the_user_domain_is_checked_again() {
+    let world = World::new().await;
+    let tokens = world.sign_in().await;
+    world
+        .admin
+        .set_enabled(DOMAIN, false)
+        .await
+        .expect("disable");
+    assert_refused(
+        &refresh(&world, &tokens.refresh).await,
+        200,
+        5104,
+        "User domain has been disabled",
+        "",
+    );
+    // Refused before any write: the token still works once the domain is back.
+    world.admin.set_enabled(DOMAIN, true).await.expect("enable");
+    let (status, body) = refresh(&world, &tokens.refresh).await;
+    let rotated = Tokens::from_answer(status, &body);
+
+    world
+        .client
+        .delete_item()
+        .table_name(world.tables.get(Table::UserDomain).expect("table"))
+        .key("userDomain", AttributeValue::S(DOMAIN.into()))
+        .send()
+        .await
+        .expect("delete domain");
+    assert_refused(
+        &refresh(&world, &rotated.refresh).await,
+        200,
+        5015,
+        "User domain does not exist",
+        "",
+    );
+    // An invalid token says so before the domain is judged (check 3 before 4).
+    assert_refused(
+        &refresh(&world, "garbage").await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "invalid",
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_takes_two_dynamodb_requests() {
+    let world = World::new().await;
+    let proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
+    let endpoint = world.refresh_with(world.store_via(&proxy.url(), Limits::default()));
+    let mut tokens = world.sign_in().await;
+    for round in 1..=3 {
+        let (status, body) = call(&endpoint, &refresh_event(&tokens.refresh)).await;
+        tokens = Tokens::from_answer(status, &body);
+        assert_eq!(proxy.requests(), 2 * round);
+    }
+    assert_eq!(
+        proxy.operations(),
+        ["BatchGetItem", "TransactWriteItems"].repeat(3)
+    );
+}
+
+/// The DynamoDB adapter, with its first token read held at barriers, in order: requests that
+/// read together then write in turn, the interleavings races are made of.
+struct Gated {
+    store: DynamoStore,
+    gates: Vec<Arc<Barrier>>,
+    passed: AtomicBool,
+}
+
+impl Gated {
+    fn new(store: DynamoStore, gates: &[&Arc<Barrier>]) -> Gated {
+        Gated {
+            store,
+            gates: gates.iter().map(|g| Arc::clone(g)).collect(),
+            passed: AtomicBool::new(false),
+        }
+    }
+}
+
+impl TokenReader for Gated {
+    async fn token_state(
+        &self,
+        route: &TokenRoute,
+        token_hash: &str,
+        with_domain: bool,
+    ) -> Result<TokenState, ApiError> {
+        let state = self.store.token_state(route, token_hash, with_domain).await;
+        if !self.passed.swap(true, Ordering::SeqCst) {
+            for gate in &self.gates {
+                gate.wait().await;
+            }
+        }
+        state
+    }
+}
+
+impl SessionRotator for Gated {
+    async fn rotate(&self, rotation: &Rotation) -> Result<Written, ApiError> {
+        self.store.rotate(rotation).await
+    }
+}
+
+impl SessionRevoker for Gated {
+    async fn revoke(
+        &self,
+        uid: &str,
+        session_ids: &[String],
+        reason: RevokedReason,
+    ) -> Result<Revocation, ApiError> {
+        self.store.revoke(uid, session_ids, reason).await
+    }
+}
+
+fn gated(world: &World, gates: &[&Arc<Barrier>]) -> Refresh<Gated> {
+    Refresh::new(
+        Gated::new(world.store(), gates),
+        world.lifetimes,
+        world.clock.clone(),
+    )
+}
+
+#[tokio::test]
+async fn two_refreshes_read_together_leave_one_live_pair() {
+    let world = World::new().await;
+    let login = world.sign_in().await;
+    // Both read the session before either writes.
+    let together = Arc::new(Barrier::new(2));
+    let (a, b) = (gated(&world, &[&together]), gated(&world, &[&together]));
+    let event = refresh_event(&login.refresh);
+    let ((status_a, body_a), (status_b, body_b)) = tokio::join!(call(&a, &event), call(&b, &event));
+    // The loser decided again and found itself in the grace window: both answer.
+    let first = Tokens::from_answer(status_a, &body_a);
+    let second = Tokens::from_answer(status_b, &body_b);
+
+    let live = [
+        is_live(&world, &first.access).await,
+        is_live(&world, &second.access).await,
+    ];
+    assert_eq!(
+        live.iter().filter(|l| **l).count(),
+        1,
+        "exactly one pair is live: {live:?}"
+    );
+    let winner = if live[0] { &first } else { &second };
+    let session = session_item(&world, winner).await;
+    assert_eq!(
+        string_attr(&session, "refreshTokenHash"),
+        hash_token(&winner.refresh)
+    );
+    assert_eq!(
+        string_attr(&session, "previousRefreshTokenHash"),
+        hash_token(&login.refresh)
+    );
+    assert_eq!(string_attr(&session, "status"), "active");
+}
+
+#[tokio::test]
+async fn simultaneous_refreshes_never_answer_5000_nor_leave_two_pairs() {
+    let world = World::new().await;
+    let login = world.sign_in().await;
+    let endpoint = Arc::new(world.refresh());
+    let event = refresh_event(&login.refresh);
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (endpoint, event) = (Arc::clone(&endpoint), event.clone());
+        calls.spawn(async move { call(endpoint.as_ref(), &event).await });
+    }
+    let mut answered = Vec::new();
+    while let Some(answer) = calls.join_next().await {
+        let (status, body) = answer.expect("task");
+        let code = body["code"].as_u64();
+        // Losing every attempt to decide again is 5001 at worst, never 5000.
+        assert!(
+            code == Some(200) || (code == Some(5001) && status == 503),
+            "{body}"
+        );
+        if code == Some(200) {
+            answered.push(Tokens::from_answer(status, &body));
+        }
+    }
+    assert!(!answered.is_empty());
+    let mut live = 0;
+    for tokens in &answered {
+        if is_live(&world, &tokens.access).await {
+            live += 1;
+        }
+    }
+    assert_eq!(live, 1);
+}
+
+#[tokio::test]
+async fn a_refresh_racing_a_logout_ends_revoked() {
+    let world = World::new().await;
+    let login = world.sign_in().await;
+    // The refresh reads; the logout then runs whole; then the refresh writes.
+    let (read, logged_out) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+    let endpoint = gated(&world, &[&read, &logged_out]);
+    let event = refresh_event(&login.refresh);
+    let logout = async {
+        read.wait().await;
+        let answer = crate::logout(&world, &format!("Bearer {}", login.access), None).await;
+        logged_out.wait().await;
+        answer
+    };
+    let (refreshed, (_, logout_body)) = tokio::join!(call(&endpoint, &event), logout);
+    assert_eq!(logout_body["code"], 200, "{logout_body}");
+    assert_eq!(logout_body["data"]["revokedSessions"], 1);
+    assert_refused(&refreshed, 200, 5032, VERIFICATION_FAILED, "revoked");
+    let session = session_item(&world, &login).await;
+    assert_eq!(string_attr(&session, "status"), "revoked");
+    assert_eq!(string_attr(&session, "revokedReason"), "logout");
+    assert_eq!(
+        world.items(Table::Token).await.len(),
+        2,
+        "no pair was added"
+    );
+}
+
+#[tokio::test]
+async fn a_logout_after_a_refresh_kills_the_refreshed_pair() {
+    let world = World::new().await;
+    let login = world.sign_in().await;
+    let (status, body) = refresh(&world, &login.refresh).await;
+    let refreshed = Tokens::from_answer(status, &body);
+    let (_, answer) = crate::logout(&world, &format!("Bearer {}", refreshed.access), None).await;
+    assert_eq!(answer["code"], 200);
+    assert!(!is_live(&world, &refreshed.access).await);
+    assert_refused(
+        &refresh(&world, &refreshed.refresh).await,
+        200,
+        5032,
+        VERIFICATION_FAILED,
+        "revoked",
+    );
+}
