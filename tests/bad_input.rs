@@ -42,10 +42,7 @@ use testkit::world::context;
 use twitter_auth_login::endpoints::login::{Login, Policy};
 use twitter_auth_login::error::{ApiError, Misprovision};
 use twitter_auth_login::http::edge;
-use twitter_auth_login::ports::{
-    App, DirectoryEntry, DomainDirectory, NewSession, Provisioned, SessionStarter, TwitterUser,
-    User, UserDomain,
-};
+use twitter_auth_login::ports::{App, Provisioned, TwitterUser, User, UserDomain};
 use twitter_auth_login::secret::Secret;
 use twitter_auth_login::session::{Lifetimes, SessionStatus, TokenKind, uid_for};
 
@@ -114,26 +111,7 @@ enum Fault {
     TwitterUnparsable,
 }
 
-/// The login owns its store; the tests read the tables through a second handle.
-struct SharedStore(Arc<MemoryStore>);
-
-impl DomainDirectory for SharedStore {
-    async fn lookup(
-        &self,
-        user_domain: &str,
-        mcc: Option<i32>,
-    ) -> Result<DirectoryEntry, ApiError> {
-        self.0.lookup(user_domain, mcc).await
-    }
-}
-
-impl SessionStarter for SharedStore {
-    async fn start_session(&self, session: &NewSession) -> Result<(), ApiError> {
-        self.0.start_session(session).await
-    }
-}
-
-type TestLogin = Login<SharedStore, MemoryTwitter>;
+type TestLogin = Login<MemoryStore, MemoryTwitter>;
 
 fn misprovision(item: &str, attribute: &str) -> Misprovision {
     Misprovision {
@@ -221,15 +199,14 @@ fn build_mcc_routes() -> HashMap<i32, Provisioned<String>> {
     ])
 }
 
-/// A fresh login endpoint, and a handle on its tables.
-fn world(fault: Fault) -> (TestLogin, Arc<MemoryStore>) {
+/// A fresh login endpoint, and a handle on its tables (clones of a store share them).
+fn world(fault: Fault) -> (TestLogin, MemoryStore) {
     let mut store = MemoryStore::new(user_domains().clone(), mcc_routes().clone());
     store.fail_with = match fault {
         Fault::StoreUnavailable => Some(ApiError::StoreUnavailable("injected")),
         Fault::StoreInternal => Some(ApiError::Internal("injected")),
         _ => None,
     };
-    let store = Arc::new(store);
     let twitter = MemoryTwitter {
         users: HashMap::from([(
             (CONSUMER_KEY.into(), TOKEN.into(), TOKEN_SECRET.into()),
@@ -255,7 +232,7 @@ fn world(fault: Fault) -> (TestLogin, Arc<MemoryStore>) {
         },
     };
     let login = Login::new(
-        SharedStore(Arc::clone(&store)),
+        store.clone(),
         twitter,
         policy,
         Arc::new(ManualClock::at(NOW)),
