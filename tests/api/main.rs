@@ -10,7 +10,11 @@ mod journey;
 mod lifecycle_logic;
 mod login;
 mod logout;
+mod oauth;
+mod openapi;
 mod refresh;
+mod startup;
+mod twitter_faults;
 mod user_info;
 
 use serde_json::Value;

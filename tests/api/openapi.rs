@@ -22,8 +22,8 @@ use twitter_auth_login::config::Table;
 use twitter_auth_login::dynamo::Limits;
 use yaml_rust2::{Yaml, YamlLoader};
 
-const DOCUMENT: &str = include_str!("../docs/openapi.yaml");
-const TEMPLATE: &str = include_str!("../template.yaml");
+const DOCUMENT: &str = include_str!("../../docs/openapi.yaml");
+const TEMPLATE: &str = include_str!("../../template.yaml");
 const JSON: &str = "application/json";
 /// The fields of a path item that are operations.
 const METHODS: [&str; 8] = [
