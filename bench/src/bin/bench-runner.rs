@@ -51,6 +51,8 @@ const COLD_START_RATIO_TARGET: f64 = 1.2;
 const PEAK_MEMORY_TARGET_BYTES: u64 = 30_000_000;
 /// Sessions of each end user whose logout with scope=others or global is counted.
 const SESSIONS_PER_LOGOUT_USER: usize = 3;
+/// Where the made-up accounts of the login runs are numbered from, apart from the logouts'.
+const LOGIN_ACCOUNTS: usize = 1_000_000;
 
 #[tokio::main]
 async fn main() {
@@ -521,6 +523,22 @@ impl Counted {
     }
 }
 
+/// The functions' own limits, with room for moto's queue: moto answers about one request at a
+/// time, so at concurrency 32 a request can wait longer than the production attempt timeout,
+/// and the figures would then show retries that DynamoDB would not have needed.
+fn load_limits() -> Limits {
+    Limits {
+        attempt_timeout: Duration::from_secs(5),
+        operation_timeout: Duration::from_secs(12),
+        ..Limits::default()
+    }
+}
+
+/// Names the step an error comes from.
+fn at(what: &'static str) -> impl Fn(String) -> String {
+    move |why| format!("{what}: {why}")
+}
+
 fn trim(x: f64) -> String {
     let text = format!("{x:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
@@ -549,7 +567,7 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
         .map_err(|e| format!("proxy: {e}"))?;
     // Measured: every function through the proxy, which counts their requests. Signing in
     // before a refresh or logout goes straight to moto, so it is neither timed nor counted.
-    let via = world.store_via(&proxy.url(), Limits::default());
+    let via = world.store_via(&proxy.url(), load_limits());
     let login = Arc::new(world.login_with(via.clone(), &world.twitter.base_url()));
     let refresh = world.refresh_with(via.clone());
     let logout = world.logout_with(via.clone());
@@ -560,7 +578,10 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
 
     // Warm-up: connections, the SDK's first-request work, moto's.
     for _ in 0..20 {
-        invoke(login.as_ref(), &login_event).await?.1.tokens()?;
+        invoke(login.as_ref(), &login_event)
+            .await
+            .and_then(|(_, answer)| answer.tokens())
+            .map_err(at("a warm-up login"))?;
     }
 
     let latency_section = "End-to-end latency (edge::invoke → proxy → moto, Twitter stand-in)";
@@ -586,17 +607,20 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
         let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let mut tasks = Vec::new();
-        for _ in 0..concurrency.max(1) {
-            let (login, event, next) = (
-                Arc::clone(&login),
-                Arc::clone(&login_event),
-                Arc::clone(&next),
-            );
+        for task in 0..concurrency.max(1) {
+            // An end user of its own for each task: concurrent logins of one user would all
+            // write its one item, which DynamoDB answers with transaction conflicts.
+            let event: Arc<str> = new_account_login_event(&world, LOGIN_ACCOUNTS + task).into();
+            let (login, next) = (Arc::clone(&login), Arc::clone(&next));
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while next.fetch_add(1, Ordering::Relaxed) < logins {
-                    let (took, answer) = invoke(login.as_ref(), &event).await?;
-                    answer.tokens()?;
+                    let (took, answer) = invoke(login.as_ref(), &event)
+                        .await
+                        .map_err(at("a login"))?;
+                    answer
+                        .tokens()
+                        .map_err(|e| format!("a login at concurrency {concurrency}: {e}"))?;
                     latencies.push(took);
                 }
                 Ok::<_, String>(latencies)
@@ -631,12 +655,16 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
     };
 
     // Refreshes: one session, each with the refresh token the previous one answered.
-    let mut tokens = sign_in(&direct, &login_event).await?;
+    let mut tokens = sign_in(&direct, &login_event)
+        .await
+        .map_err(at("a sign-in"))?;
     let before = proxy.operations().len();
     let mut latencies = Vec::with_capacity(operations);
     for _ in 0..operations {
-        let (took, answer) = invoke(&refresh, &kit::refresh_event(&tokens.refresh)).await?;
-        tokens = answer.tokens()?;
+        let (took, answer) = invoke(&refresh, &kit::refresh_event(&tokens.refresh))
+            .await
+            .map_err(at("a refresh"))?;
+        tokens = answer.tokens().map_err(at("a refresh"))?;
         latencies.push(took);
     }
     let refresh_count = Counted {
@@ -657,12 +685,18 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
     );
 
     // Authorizations and userInfo, with one signed-in user.
-    let standing = sign_in(&direct, &login_event).await?;
+    let standing = sign_in(&direct, &login_event)
+        .await
+        .map_err(at("a sign-in"))?;
     let event = authorizer_event(&standing.access);
     let before = proxy.operations().len();
     let mut latencies = Vec::with_capacity(operations);
     for _ in 0..operations {
-        latencies.push(authorize(&authorizer, &event).await?);
+        latencies.push(
+            authorize(&authorizer, &event)
+                .await
+                .map_err(at("an authorization"))?,
+        );
     }
     let authorizer_count = Counted {
         operations,
@@ -675,8 +709,8 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
     let before = proxy.operations().len();
     let mut latencies = Vec::with_capacity(operations);
     for _ in 0..operations {
-        let (took, answer) = invoke(&user_info, &event).await?;
-        answer.data()?;
+        let (took, answer) = invoke(&user_info, &event).await.map_err(at("a userInfo"))?;
+        answer.data().map_err(at("a userInfo"))?;
         latencies.push(took);
     }
     let user_info_count = Counted {
@@ -688,14 +722,19 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
     // Logouts of this session only: each of a session signed in for it.
     let mut sessions = Vec::with_capacity(operations);
     for _ in 0..operations {
-        sessions.push(sign_in(&direct, &login_event).await?);
+        sessions.push(
+            sign_in(&direct, &login_event)
+                .await
+                .map_err(at("a sign-in"))?,
+        );
     }
     let before = proxy.operations().len();
     let mut latencies = Vec::with_capacity(operations);
     for tokens in &sessions {
-        let (took, answer) =
-            invoke(&logout, &kit::logout_event(Some(&tokens.access), None)).await?;
-        answer.data()?;
+        let (took, answer) = invoke(&logout, &kit::logout_event(Some(&tokens.access), None))
+            .await
+            .map_err(at("a logout"))?;
+        answer.data().map_err(at("a logout"))?;
         latencies.push(took);
     }
     let logout_count = Counted {
@@ -713,15 +752,18 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
             let event = new_account_login_event(&world, n * logout_users + user);
             let mut sessions = Vec::new();
             for _ in 0..SESSIONS_PER_LOGOUT_USER {
-                sessions.push(sign_in(&direct, &event).await?);
+                sessions.push(sign_in(&direct, &event).await.map_err(at("a sign-in"))?);
             }
             let before = proxy.operations().len();
             let (_, answer) = invoke(
                 &logout,
                 &kit::logout_event(Some(&sessions[0].access), Some(scope)),
             )
-            .await?;
-            revoked += answer.data()?["revokedSessions"].as_u64().unwrap_or(0);
+            .await
+            .map_err(at("a logout with a scope"))?;
+            revoked += answer.data().map_err(at("a logout with a scope"))?["revokedSessions"]
+                .as_u64()
+                .unwrap_or(0);
             for (name, count) in operations_since(&proxy, before) {
                 *by_name.entry(name).or_insert(0) += count;
             }
@@ -737,7 +779,9 @@ async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
     }
 
     // Where a login's time goes: each of its three dependency calls alone.
-    let parts = login_parts(&world, &via, 200).await?;
+    let parts = login_parts(&world, &via, 200)
+        .await
+        .map_err(at("a login's part"))?;
     record(
         latency_section,
         "login's parts alone, concurrency 1, p50: BatchGetItem (directory) / Twitter users/me \
