@@ -501,6 +501,18 @@ impl Harness {
         self.record(case, id, &answer, code, "");
     }
 
+    /// A throttled DynamoDB request answers 5001, a refused one 5000.
+    async fn dynamodb_faults(&mut self, id: &str, call: Call) {
+        let cases = [
+            ("DynamoDB throttles", throttled(), 5001),
+            ("DynamoDB refuses the request", refused(), 5000),
+        ];
+        for (case, fault, code) in cases {
+            self.case_with_fault(case, id, call.clone(), (None, fault), code)
+                .await;
+        }
+    }
+
     /// Every (code, extMsg) the document gives the operation was answered, bar `NOT_PRODUCED`.
     fn assert_covered(&self, id: &str) {
         let mut missing = Vec::new();
@@ -868,22 +880,7 @@ async fn twitter_auth_login_answers_as_documented() {
 
     // DynamoDB, and what is stored.
     let call = Call::query(&valid);
-    h.case_with_fault(
-        "DynamoDB throttles",
-        id,
-        call.clone(),
-        (None, throttled()),
-        5001,
-    )
-    .await;
-    h.case_with_fault(
-        "DynamoDB refuses the request",
-        id,
-        call.clone(),
-        (None, refused()),
-        5000,
-    )
-    .await;
+    h.dynamodb_faults(id, call.clone()).await;
     let domain = [("userDomain", DOMAIN)];
     let not_bool = [("enabled", AttributeValue::S("true".into()))];
     h.world.set(Table::UserDomain, &domain, &not_bool).await;
@@ -979,22 +976,7 @@ async fn refresh_token_answers_as_documented() {
     )
     .await;
     h.set_enabled(true).await;
-    h.case_with_fault(
-        "DynamoDB throttles",
-        id,
-        form(&live.refresh),
-        (None, throttled()),
-        5001,
-    )
-    .await;
-    h.case_with_fault(
-        "DynamoDB refuses the request",
-        id,
-        form(&live.refresh),
-        (None, refused()),
-        5000,
-    )
-    .await;
+    h.dynamodb_faults(id, form(&live.refresh)).await;
 
     h.world.clock.advance(h.world.lifetimes.refresh_token_ttl);
     h.case("expired", id, form(&live.refresh), 5032, "expired")
@@ -1094,22 +1076,7 @@ async fn user_logout_answers_as_documented() {
     .await;
 
     let call = Call::bearer(&live.access);
-    h.case_with_fault(
-        "DynamoDB throttles",
-        id,
-        call.clone(),
-        (None, throttled()),
-        5001,
-    )
-    .await;
-    h.case_with_fault(
-        "DynamoDB refuses the request",
-        id,
-        call.clone(),
-        (None, refused()),
-        5000,
-    )
-    .await;
+    h.dynamodb_faults(id, call.clone()).await;
     h.world.clock.advance(h.world.lifetimes.access_token_ttl);
     h.case("expired", id, call, 5032, "expired").await;
     h.assert_covered(id);
