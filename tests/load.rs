@@ -15,7 +15,7 @@
 //!   nothing: an item that no login answered for fails the test. Every item the tables ever
 //!   received is checked. The user table keeps its one item.
 //!
-//! `LOAD_LOGINS` and `LOAD_CONCURRENCY` change the size (defaults 2,000 and 32).
+//! `LOAD_LOGINS` and `LOAD_CONCURRENCY` change the size (defaults 1,000 and 32).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -36,7 +36,7 @@ use twitter_auth_login::dynamo::Limits;
 use twitter_auth_login::session::uid_for;
 use twitter_auth_login::token::hash_token;
 
-const DEFAULT_LOGINS: usize = 2_000;
+const DEFAULT_LOGINS: usize = 1_000;
 const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Items a page of the last scan may hold.
