@@ -9,7 +9,7 @@ use testkit::events::rest_event;
 use testkit::faulty::{Fault, FaultyServer};
 use testkit::world::*;
 use twitter_auth_login::config::Table;
-use twitter_auth_login::dynamo::Limits;
+use twitter_auth_login::dynamo::{DynamoStore, Limits};
 
 use crate::assert_refused;
 
@@ -51,6 +51,11 @@ impl Faulty {
         let world = World::new().await;
         let proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
         Faulty { world, proxy }
+    }
+
+    /// The world's store through the proxy, with the production limits.
+    fn store(&self) -> DynamoStore {
+        self.world.store_via(&self.proxy.url(), Limits::default())
     }
 }
 
@@ -125,10 +130,7 @@ fn canceled(reasons: &[&str]) -> Fault {
 async fn login_faults() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let endpoint = world.login_with(
-        world.store_via(&faulty.proxy.url(), Limits::default()),
-        &world.twitter.base_url(),
-    );
+    let endpoint = world.login_with(faulty.store(), &world.twitter.base_url());
     let event = rest_event(&world.login_params());
     let request = || call(&endpoint, &event);
     for fault in transient_faults() {
@@ -150,7 +152,7 @@ async fn login_faults() {
 async fn refresh_faults() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let endpoint = world.refresh_with(world.store_via(&faulty.proxy.url(), Limits::default()));
+    let endpoint = world.refresh_with(faulty.store());
     for fault in transient_faults() {
         for operation in [READ, WRITE] {
             // A fresh session each time: a recovered refresh rotates the token away.
@@ -175,7 +177,7 @@ async fn refresh_faults() {
 async fn a_refresh_that_keeps_losing_its_race_is_5001_and_writes_nothing() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let endpoint = world.refresh_with(world.store_via(&faulty.proxy.url(), Limits::default()));
+    let endpoint = world.refresh_with(faulty.store());
     let tokens = world.sign_in().await;
     let event = refresh_event(&tokens.refresh);
     let conflict = canceled(&["None", "None", "ConditionalCheckFailed"]);
@@ -189,7 +191,7 @@ async fn a_refresh_that_keeps_losing_its_race_is_5001_and_writes_nothing() {
 async fn a_reuse_whose_revocation_fails_is_5001_and_revokes_later() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let endpoint = world.refresh_with(world.store_via(&faulty.proxy.url(), Limits::default()));
+    let endpoint = world.refresh_with(faulty.store());
     let login = world.sign_in().await;
     let (status, body) = crate::refresh(world, &login.refresh).await;
     let current = Tokens::from_answer(status, &body);
@@ -214,7 +216,7 @@ async fn a_reuse_whose_revocation_fails_is_5001_and_revokes_later() {
 async fn logout_faults() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let endpoint = world.logout_with(world.store_via(&faulty.proxy.url(), Limits::default()));
+    let endpoint = world.logout_with(faulty.store());
     let paths = [
         (READ, "local"),
         (WRITE, "local"),
@@ -302,10 +304,7 @@ async fn missing_tables_are_5000_and_nothing_is_half_written() {
 async fn a_login_whose_answer_is_lost_is_retried_with_the_same_token() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let endpoint = world.login_with(
-        world.store_via(&faulty.proxy.url(), Limits::default()),
-        &world.twitter.base_url(),
-    );
+    let endpoint = world.login_with(faulty.store(), &world.twitter.base_url());
     let event = rest_event(&world.login_params());
 
     // The write lands, its answer is lost; the SDK's retry carries the same idempotency
@@ -332,7 +331,7 @@ async fn a_login_whose_answer_is_lost_is_retried_with_the_same_token() {
 async fn a_refresh_whose_answer_is_lost_can_be_retried_within_the_grace_window() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let endpoint = world.refresh_with(world.store_via(&faulty.proxy.url(), Limits::default()));
+    let endpoint = world.refresh_with(faulty.store());
 
     // Lost once: the SDK's idempotent retry answers the pair that was written.
     let login = world.sign_in().await;
@@ -375,7 +374,7 @@ async fn a_refresh_whose_answer_is_lost_can_be_retried_within_the_grace_window()
 async fn unprocessed_keys_are_asked_for_once_more() {
     let faulty = Faulty::new().await;
     let world = &faulty.world;
-    let store = || world.store_via(&faulty.proxy.url(), Limits::default());
+    let store = || faulty.store();
     let login = world.login_with(store(), &world.twitter.base_url());
     let event = rest_event(&world.login_params());
 
@@ -420,7 +419,7 @@ async fn the_invocation_deadline_bounds_a_slow_but_succeeding_chain() {
         let client = twitter_auth_login::twitter::TwitterClient::new(&base, Duration::from_secs(3))
             .expect("twitter client");
         twitter_auth_login::endpoints::login::Login::new(
-            world.store_via(&faulty.proxy.url(), Limits::default()),
+            faulty.store(),
             client,
             twitter_auth_login::endpoints::login::Policy {
                 data_center: DATA_CENTER.into(),
