@@ -1,12 +1,15 @@
-//! Configuration from the environment, read once at start-up. Every function reads the same
-//! variables and requires only those it uses.
+//! Configuration from the environment, read once at start-up. Each function has its own
+//! configuration, holding what it uses and nothing else, and requires only the variables it
+//! reads. Every variable any function reads is read here.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::session::Lifetimes;
+use crate::domain::session::Lifetimes;
+use crate::invocation::metrics::DEFAULT_NAMESPACE;
 
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECONDS: u64 = 7200;
 pub const DEFAULT_REFRESH_TOKEN_TTL_SECONDS: u64 = 2_592_000;
@@ -14,12 +17,6 @@ pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
 pub const DEFAULT_SESSION_MAX_SECONDS: u64 = 7_776_000;
 pub const DEFAULT_TWITTER_API_BASE: &str = "https://api.twitter.com";
 pub const DEFAULT_TWITTER_TIMEOUT_MS: u64 = 3000;
-pub const DEFAULT_LIFETIMES: Lifetimes = Lifetimes {
-    access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
-    refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
-    refresh_reuse_grace: DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
-    session_max: DEFAULT_SESSION_MAX_SECONDS,
-};
 
 /// The tables, each named by a variable and defined by a resource of `template.yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,11 +62,11 @@ impl Table {
 
 /// The names of the tables a function uses; the others stay unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tables {
+pub struct TableNames {
     names: [Option<String>; 5],
 }
 
-impl Tables {
+impl TableNames {
     pub fn get(&self, table: Table) -> Option<&str> {
         self.names[table as usize].as_deref()
     }
@@ -78,78 +75,72 @@ impl Tables {
         self.names[table as usize] = Some(name.into());
         self
     }
-
-    /// Every table named `{prefix}-{kebab-case name}`, for tests and local runs.
-    pub fn prefixed(prefix: &str) -> Self {
-        Table::ALL
-            .into_iter()
-            .fold(Tables::default(), |tables, table| {
-                let kebab = table
-                    .variable()
-                    .trim_end_matches("_TABLE")
-                    .to_ascii_lowercase()
-                    .replace('_', "-");
-                tables.with(table, format!("{prefix}-{kebab}s"))
-            })
-    }
 }
 
-/// The five functions of the stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    Login,
-    Refresh,
-    Logout,
-    UserInfo,
-    Authorizer,
+/// Where the DynamoDB adapter finds its tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    pub tables: TableNames,
+    /// `AWS_ENDPOINT_URL_DYNAMODB` (else `AWS_ENDPOINT_URL`), for a local DynamoDB; unset or
+    /// empty means AWS's own.
+    pub endpoint: Option<String>,
 }
 
-impl Function {
-    /// The binary (and CloudFormation function) it is built as.
-    pub fn binary(self) -> &'static str {
-        match self {
-            Function::Login => "twitter-auth-login",
-            Function::Refresh => "refresh-token",
-            Function::Logout => "user-logout",
-            Function::UserInfo => "user-info",
-            Function::Authorizer => "token-authorizer",
-        }
-    }
-
-    /// The tables it reads or writes, whose variables it requires.
-    pub fn tables(self) -> &'static [Table] {
-        match self {
-            Function::Login => &[
-                Table::UserDomain,
-                Table::Mcc,
-                Table::Token,
-                Table::Session,
-                Table::User,
-            ],
-            Function::Refresh | Function::Authorizer => {
-                &[Table::UserDomain, Table::Token, Table::Session]
-            }
-            Function::Logout => &[Table::Token, Table::Session],
-            Function::UserInfo => &[Table::User],
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub tables: Tables,
-    pub lifetimes: Lifetimes,
-    /// This deployment's data center; login only.
-    pub data_center: String,
-    /// Login only.
-    pub twitter: Option<TwitterSettings>,
+/// How the process logs and names its metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Telemetry {
+    /// `AWS_LAMBDA_LOG_LEVEL`: the functions' own level (dependencies stay at `warn`).
+    pub log_level: String,
+    /// `AWS_LAMBDA_LOG_FORMAT=JSON`.
+    pub json_logs: bool,
+    /// `METRICS_NAMESPACE`.
+    pub metrics_namespace: String,
 }
 
 /// Where and how long the login asks Twitter.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TwitterSettings {
     pub api_base: Url,
     pub timeout: Duration,
+}
+
+/// `twitter-auth-login`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginConfig {
+    pub store: StoreConfig,
+    /// This deployment's data center: an MCC routed elsewhere is refused.
+    pub data_center: String,
+    pub lifetimes: Lifetimes,
+    pub twitter: TwitterSettings,
+}
+
+/// `refresh-token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshConfig {
+    pub store: StoreConfig,
+    pub lifetimes: Lifetimes,
+    /// How long a rotated refresh token may still be presented again.
+    pub refresh_reuse_grace: u64,
+}
+
+/// `user-logout`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutConfig {
+    pub store: StoreConfig,
+    pub session_max: u64,
+}
+
+/// `user-info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfoConfig {
+    pub store: StoreConfig,
+}
+
+/// `token-authorizer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerConfig {
+    pub store: StoreConfig,
+    pub session_max: u64,
 }
 
 /// Why start-up was refused; names the variable, never its value.
@@ -164,90 +155,191 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-impl Config {
-    pub fn from_env(function: Function) -> Result<Self, ConfigError> {
-        Self::from_lookup(function, |name| std::env::var(name).ok())
+/// The variables as one function reads them, through `lookup` (the process environment, or a
+/// test's map). A blank value counts as unset.
+struct Variables<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Variables<F> {
+    fn value(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
     }
 
-    /// Reads every variable through `lookup`, so tests need not touch the process environment.
-    pub fn from_lookup(
-        function: Function,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        let value = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required =
-            |name: &str| value(name).ok_or_else(|| ConfigError(format!("{name} is required")));
-        let number = |name: &str, default: u64, zero_allowed: bool| match value(name) {
-            None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| zero_allowed || *n > 0)
-                .ok_or_else(|| {
-                    let kind = if zero_allowed {
-                        "whole"
-                    } else {
-                        "positive whole"
-                    };
-                    ConfigError(format!("{name} must be a {kind} number"))
-                }),
-        };
+    fn required(&self, name: &str) -> Result<String, ConfigError> {
+        self.value(name)
+            .ok_or_else(|| ConfigError(format!("{name} is required")))
+    }
 
-        let mut tables = Tables::default();
-        for table in function.tables() {
-            tables = tables.with(*table, required(table.variable())?);
-        }
-        let data_center = match function {
-            Function::Login => required("DATA_CENTER")?,
-            _ => String::new(),
+    fn number(&self, name: &str, default: u64, zero_allowed: bool) -> Result<u64, ConfigError> {
+        let Some(raw) = self.value(name) else {
+            return Ok(default);
         };
-        // What a function does not use, it neither requires nor judges.
-        let uses_tokens = function != Function::UserInfo;
-        let lifetimes = if !uses_tokens {
-            DEFAULT_LIFETIMES
-        } else {
-            Lifetimes {
-                access_token_ttl: number(
-                    "ACCESS_TOKEN_TTL_SECONDS",
-                    DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
-                    false,
-                )?,
-                refresh_token_ttl: number(
-                    "REFRESH_TOKEN_TTL_SECONDS",
-                    DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
-                    false,
-                )?,
-                refresh_reuse_grace: number(
-                    "REFRESH_REUSE_GRACE_SECONDS",
-                    DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
-                    true,
-                )?,
-                session_max: number("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS, false)?,
-            }
-        };
-        let twitter = if function == Function::Login {
-            let timeout = number("TWITTER_TIMEOUT_MS", DEFAULT_TWITTER_TIMEOUT_MS, false)?;
-            let base =
-                value("TWITTER_API_BASE").unwrap_or_else(|| DEFAULT_TWITTER_API_BASE.to_owned());
-            let api_base = Url::parse(&base)
-                .ok()
-                .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
-                .ok_or_else(|| ConfigError("TWITTER_API_BASE must be an http(s) URL".to_owned()))?;
-            Some(TwitterSettings {
-                api_base,
-                timeout: Duration::from_millis(timeout),
+        raw.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| zero_allowed || *n > 0)
+            .ok_or_else(|| {
+                let kind = if zero_allowed {
+                    "whole"
+                } else {
+                    "positive whole"
+                };
+                ConfigError(format!("{name} must be a {kind} number"))
             })
-        } else {
-            None
-        };
+    }
 
-        Ok(Config {
-            tables,
-            lifetimes,
-            data_center,
-            twitter,
+    fn positive(&self, name: &str, default: u64) -> Result<u64, ConfigError> {
+        self.number(name, default, false)
+    }
+
+    /// The named tables, each required.
+    fn store(&self, tables: &[Table]) -> Result<StoreConfig, ConfigError> {
+        let mut names = TableNames::default();
+        for table in tables {
+            names = names.with(*table, self.required(table.variable())?);
+        }
+        Ok(StoreConfig {
+            tables: names,
+            endpoint: self.endpoint("AWS_ENDPOINT_URL_DYNAMODB"),
         })
+    }
+
+    /// An SDK endpoint variable, else the SDK's global one; empty means unset.
+    fn endpoint(&self, name: &str) -> Option<String> {
+        self.value(name).or_else(|| self.value("AWS_ENDPOINT_URL"))
+    }
+
+    fn lifetimes(&self) -> Result<Lifetimes, ConfigError> {
+        Ok(Lifetimes {
+            access_token_ttl: self
+                .positive("ACCESS_TOKEN_TTL_SECONDS", DEFAULT_ACCESS_TOKEN_TTL_SECONDS)?,
+            refresh_token_ttl: self.positive(
+                "REFRESH_TOKEN_TTL_SECONDS",
+                DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+            )?,
+            session_max: self.session_max()?,
+        })
+    }
+
+    fn session_max(&self) -> Result<u64, ConfigError> {
+        self.positive("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)
+    }
+
+    fn twitter(&self) -> Result<TwitterSettings, ConfigError> {
+        let timeout = self.positive("TWITTER_TIMEOUT_MS", DEFAULT_TWITTER_TIMEOUT_MS)?;
+        let base = self
+            .value("TWITTER_API_BASE")
+            .unwrap_or_else(|| DEFAULT_TWITTER_API_BASE.to_owned());
+        let api_base = Url::parse(&base)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+            .ok_or_else(|| ConfigError("TWITTER_API_BASE must be an http(s) URL".to_owned()))?;
+        // Over plain HTTP anyone on the path could answer users/me and sign in as anyone.
+        if api_base.scheme() != "https" && !is_loopback(&api_base) {
+            return Err(ConfigError(
+                "TWITTER_API_BASE must be https://, except on a loopback address".to_owned(),
+            ));
+        }
+        Ok(TwitterSettings {
+            api_base,
+            timeout: Duration::from_millis(timeout),
+        })
+    }
+}
+
+/// A URL whose host is a loopback IP address (127.0.0.0/8, ::1).
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Implemented by every function's configuration: read from the environment, or through a
+/// lookup (so tests need not touch the process environment).
+pub trait FunctionConfig: Sized {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+impl FunctionConfig for LoginConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(LoginConfig {
+            store: vars.store(&Table::ALL)?,
+            data_center: vars.required("DATA_CENTER")?,
+            lifetimes: vars.lifetimes()?,
+            twitter: vars.twitter()?,
+        })
+    }
+}
+
+impl FunctionConfig for RefreshConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(RefreshConfig {
+            store: vars.store(&[Table::UserDomain, Table::Token, Table::Session])?,
+            lifetimes: vars.lifetimes()?,
+            refresh_reuse_grace: vars.number(
+                "REFRESH_REUSE_GRACE_SECONDS",
+                DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+                true,
+            )?,
+        })
+    }
+}
+
+impl FunctionConfig for LogoutConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(LogoutConfig {
+            store: vars.store(&[Table::Token, Table::Session])?,
+            session_max: vars.session_max()?,
+        })
+    }
+}
+
+impl FunctionConfig for UserInfoConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(UserInfoConfig {
+            store: vars.store(&[Table::User])?,
+        })
+    }
+}
+
+impl FunctionConfig for AuthorizerConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(AuthorizerConfig {
+            store: vars.store(&[Table::UserDomain, Table::Token, Table::Session])?,
+            session_max: vars.session_max()?,
+        })
+    }
+}
+
+impl Telemetry {
+    /// Never refuses: an unknown level logs at INFO, a missing namespace takes the default.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Telemetry {
+        let vars = Variables { lookup };
+        Telemetry {
+            log_level: vars.value("AWS_LAMBDA_LOG_LEVEL").unwrap_or_default(),
+            json_logs: vars
+                .value("AWS_LAMBDA_LOG_FORMAT")
+                .is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            metrics_namespace: vars
+                .value("METRICS_NAMESPACE")
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
+        }
+    }
+
+    pub fn from_env() -> Telemetry {
+        Telemetry::from_lookup(|name| std::env::var(name).ok())
     }
 }
 
@@ -256,12 +348,16 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn config(function: Function, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let env: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(function, |name| env.get(name).cloned())
+        move |name| env.get(name).cloned()
+    }
+
+    fn login(pairs: &[(&str, &str)]) -> Result<LoginConfig, ConfigError> {
+        LoginConfig::from_lookup(lookup(pairs))
     }
 
     const ALL_SET: [(&str, &str); 6] = [
@@ -273,83 +369,29 @@ mod tests {
         ("DATA_CENTER", "eu-1"),
     ];
 
-    const FUNCTIONS: [Function; 5] = [
-        Function::Login,
-        Function::Refresh,
-        Function::Logout,
-        Function::UserInfo,
-        Function::Authorizer,
-    ];
-
     #[test]
     fn defaults_follow_the_contract() {
-        let config = config(Function::Login, &ALL_SET).expect("config");
-        assert_eq!(config.tables.get(Table::UserDomain), Some("domains"));
-        assert_eq!(config.tables.get(Table::Mcc), Some("mccs"));
-        assert_eq!(config.tables.get(Table::Token), Some("tokens"));
-        assert_eq!(config.tables.get(Table::Session), Some("sessions"));
-        assert_eq!(config.tables.get(Table::User), Some("users"));
+        let config = login(&ALL_SET).expect("config");
+        let tables = &config.store.tables;
+        assert_eq!(tables.get(Table::UserDomain), Some("domains"));
+        assert_eq!(tables.get(Table::Mcc), Some("mccs"));
+        assert_eq!(tables.get(Table::Token), Some("tokens"));
+        assert_eq!(tables.get(Table::Session), Some("sessions"));
+        assert_eq!(tables.get(Table::User), Some("users"));
+        assert_eq!(config.store.endpoint, None);
         assert_eq!(config.data_center, "eu-1");
         assert_eq!(
             config.lifetimes,
             Lifetimes {
                 access_token_ttl: 7200,
                 refresh_token_ttl: 2_592_000,
-                refresh_reuse_grace: 30,
                 session_max: 7_776_000,
             }
         );
-        let twitter = config.twitter.expect("login asks Twitter");
-        assert_eq!(twitter.api_base.as_str(), "https://api.twitter.com/");
-        assert_eq!(twitter.timeout, Duration::from_millis(3000));
-    }
-
-    #[test]
-    fn each_function_requires_exactly_what_it_uses() {
-        let required = |function: Function| -> Vec<&str> {
-            let mut names: Vec<&str> = function.tables().iter().map(|t| t.variable()).collect();
-            if function == Function::Login {
-                names.push("DATA_CENTER");
-            }
-            names
-        };
-        assert_eq!(required(Function::UserInfo), vec!["USER_TABLE"]);
-        assert_eq!(
-            required(Function::Logout),
-            vec!["TOKEN_TABLE", "SESSION_TABLE"]
-        );
-        for function in FUNCTIONS {
-            let needed = required(function);
-            for (name, _) in ALL_SET {
-                let rest: Vec<(&str, &str)> = ALL_SET
-                    .iter()
-                    .copied()
-                    .filter(|(k, _)| *k != name)
-                    .collect();
-                let result = config(function, &rest);
-                if needed.contains(&name) {
-                    assert_eq!(
-                        result.err(),
-                        Some(ConfigError(format!("{name} is required"))),
-                        "{function:?}"
-                    );
-                    let mut blank = rest.clone();
-                    blank.push((name, "  "));
-                    assert!(config(function, &blank).is_err());
-                } else {
-                    let loaded = result.expect("not needed");
-                    for table in Table::ALL {
-                        let expected =
-                            function.tables().contains(&table) && table.variable() != name;
-                        assert_eq!(
-                            loaded.tables.get(table).is_some(),
-                            expected,
-                            "{function:?} {table:?}"
-                        );
-                    }
-                }
-            }
-        }
+        let refresh = RefreshConfig::from_lookup(lookup(&ALL_SET)).expect("config");
+        assert_eq!(refresh.refresh_reuse_grace, 30);
+        assert_eq!(config.twitter.api_base.as_str(), "https://api.twitter.com/");
+        assert_eq!(config.twitter.timeout, Duration::from_millis(3000));
     }
 
     #[test]
@@ -363,24 +405,23 @@ mod tests {
             ("TWITTER_API_BASE", "http://127.0.0.1:9000"),
             ("TWITTER_TIMEOUT_MS", "250"),
         ]);
-        let loaded = config(Function::Login, &pairs).expect("config");
+        let loaded = login(&pairs).expect("config");
         assert_eq!(
             loaded.lifetimes,
             Lifetimes {
                 access_token_ttl: 60,
                 refresh_token_ttl: 600,
-                refresh_reuse_grace: 0,
                 session_max: 900,
             }
         );
-        let twitter = loaded.twitter.expect("login asks Twitter");
-        assert_eq!(twitter.api_base.as_str(), "http://127.0.0.1:9000/");
-        assert_eq!(twitter.timeout, Duration::from_millis(250));
+        let refresh = RefreshConfig::from_lookup(lookup(&pairs)).expect("config");
+        assert_eq!(refresh.refresh_reuse_grace, 0);
+        assert_eq!(loaded.twitter.api_base.as_str(), "http://127.0.0.1:9000/");
+        assert_eq!(loaded.twitter.timeout, Duration::from_millis(250));
 
         for (name, bad) in [
             ("ACCESS_TOKEN_TTL_SECONDS", "0"),
             ("REFRESH_TOKEN_TTL_SECONDS", "-5"),
-            ("REFRESH_REUSE_GRACE_SECONDS", "-1"),
             ("SESSION_MAX_SECONDS", "0"),
             ("TWITTER_TIMEOUT_MS", "3s"),
             ("TWITTER_API_BASE", "ftp://example.com"),
@@ -388,9 +429,48 @@ mod tests {
         ] {
             let mut pairs = ALL_SET.to_vec();
             pairs.push((name, bad));
-            let error = config(Function::Login, &pairs).expect_err(bad);
+            let error = login(&pairs).expect_err(bad);
             assert!(error.0.starts_with(name), "{error}");
             assert!(!error.0.contains(bad), "the value is not echoed: {error}");
+        }
+        let mut pairs = ALL_SET.to_vec();
+        pairs.push(("REFRESH_REUSE_GRACE_SECONDS", "-1"));
+        let error = RefreshConfig::from_lookup(lookup(&pairs)).expect_err("negative");
+        assert!(
+            error.0.starts_with("REFRESH_REUSE_GRACE_SECONDS"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn twitter_is_asked_over_https_unless_on_loopback() {
+        for good in [
+            "https://api.twitter.com",
+            "https://api.example.com:8443/prefix",
+            "http://127.0.0.1:9000",
+            "http://127.45.0.3",
+            "http://[::1]:9000",
+        ] {
+            let mut pairs = ALL_SET.to_vec();
+            pairs.push(("TWITTER_API_BASE", good));
+            assert!(login(&pairs).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://api.twitter.com",
+            "http://10.0.0.1:9000",
+            "http://localhost.example.com",
+            "http://127.0.0.1.nip.io",
+            "http://0.0.0.0:9000",
+        ] {
+            let mut pairs = ALL_SET.to_vec();
+            pairs.push(("TWITTER_API_BASE", bad));
+            assert_eq!(
+                login(&pairs),
+                Err(ConfigError(
+                    "TWITTER_API_BASE must be https://, except on a loopback address".into()
+                )),
+                "{bad}"
+            );
         }
     }
 
@@ -402,9 +482,9 @@ mod tests {
             ("TWITTER_TIMEOUT_MS", "soon"),
             ("ACCESS_TOKEN_TTL_SECONDS", "0"),
         ]);
-        assert!(config(Function::UserInfo, &pairs).is_ok());
+        assert!(UserInfoConfig::from_lookup(lookup(&pairs)).is_ok());
         assert!(
-            config(Function::Refresh, &pairs).is_err(),
+            RefreshConfig::from_lookup(lookup(&pairs)).is_err(),
             "refresh uses the TTLs"
         );
         let no_twitter: Vec<(&str, &str)> = pairs
@@ -412,21 +492,66 @@ mod tests {
             .copied()
             .filter(|(k, _)| *k != "ACCESS_TOKEN_TTL_SECONDS")
             .collect();
-        assert!(config(Function::Refresh, &no_twitter).is_ok());
-        assert!(config(Function::Authorizer, &no_twitter).is_ok());
-        assert!(
-            config(Function::Login, &no_twitter).is_err(),
-            "login uses Twitter"
+        assert!(RefreshConfig::from_lookup(lookup(&no_twitter)).is_ok());
+        assert!(AuthorizerConfig::from_lookup(lookup(&no_twitter)).is_ok());
+        assert!(login(&no_twitter).is_err(), "login uses Twitter");
+    }
+
+    #[test]
+    fn an_empty_endpoint_variable_means_unset() {
+        let store = |pairs: &[(&str, &str)]| {
+            UserInfoConfig::from_lookup(lookup(pairs))
+                .expect("config")
+                .store
+                .endpoint
+        };
+        let table = ("USER_TABLE", "users");
+        assert_eq!(store(&[table]), None);
+        assert_eq!(store(&[table, ("AWS_ENDPOINT_URL_DYNAMODB", "")]), None);
+        assert_eq!(
+            store(&[
+                table,
+                ("AWS_ENDPOINT_URL_DYNAMODB", " "),
+                ("AWS_ENDPOINT_URL", "")
+            ]),
+            None
+        );
+        assert_eq!(
+            store(&[
+                table,
+                ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+            ])
+            .as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(
+            store(&[
+                table,
+                ("AWS_ENDPOINT_URL_DYNAMODB", ""),
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            ])
+            .as_deref(),
+            Some("http://127.0.0.1:9")
         );
     }
 
     #[test]
-    fn prefixed_names_every_table() {
-        let tables = Tables::prefixed("t1");
-        assert_eq!(tables.get(Table::UserDomain), Some("t1-user-domains"));
-        assert_eq!(tables.get(Table::Mcc), Some("t1-mccs"));
-        assert_eq!(tables.get(Table::Token), Some("t1-tokens"));
-        assert_eq!(tables.get(Table::Session), Some("t1-sessions"));
-        assert_eq!(tables.get(Table::User), Some("t1-users"));
+    fn telemetry_comes_from_lambdas_variables() {
+        let telemetry = Telemetry::from_lookup(lookup(&[
+            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+            ("AWS_LAMBDA_LOG_FORMAT", "json"),
+            ("METRICS_NAMESPACE", "TwitterAuthLogin/stack"),
+        ]));
+        assert_eq!(
+            telemetry,
+            Telemetry {
+                log_level: "DEBUG".into(),
+                json_logs: true,
+                metrics_namespace: "TwitterAuthLogin/stack".into(),
+            }
+        );
+        let defaults = Telemetry::from_lookup(lookup(&[]));
+        assert!(!defaults.json_logs);
+        assert_eq!(defaults.metrics_namespace, DEFAULT_NAMESPACE);
     }
 }

@@ -1,6 +1,5 @@
-//! The one error type of every endpoint, and the single place that maps it to the API's codes.
-
-use lambda_http::http::StatusCode;
+//! The one error type of every endpoint, and the single place that names its codes and
+//! messages; `http::envelope` maps it to the answer.
 
 /// Why a presented token is not live: the `extMsg` of code 5032.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,6 +34,9 @@ pub struct Misprovision {
     /// The attribute's path in the item: `enabled`, `apps.my-app.consumerKey`.
     pub attribute: String,
 }
+
+/// An attribute of a stored item as read: its value, or what was wrong with it.
+pub type Field<T> = Result<T, Misprovision>;
 
 /// Every way a request can fail. `&'static str` details are ours (never an AWS or Twitter
 /// text) and only go to the log line, never to the answer.
@@ -130,20 +132,6 @@ impl ApiError {
         }
     }
 
-    /// Request faults answer 200 (clients read `code`); server-side faults answer 5xx so that
-    /// API Gateway metrics, alarms and client retries see them.
-    pub fn http_status(&self) -> StatusCode {
-        match self {
-            ApiError::StoreUnavailable(_) | ApiError::TwitterUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            ApiError::Misprovisioned(_) | ApiError::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::OK,
-        }
-    }
-
     /// Our own words on why, for the log line only.
     pub fn detail(&self) -> &'static str {
         match self {
@@ -173,28 +161,6 @@ impl From<Misprovision> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_follow_the_contract() {
-        assert_eq!(ApiError::StoreUnavailable("x").http_status(), 503);
-        assert_eq!(ApiError::TwitterUnavailable("x").http_status(), 503);
-        assert_eq!(ApiError::Internal("x").http_status(), 500);
-        let fault = Misprovision {
-            item: "user domain C.DM.1".into(),
-            attribute: "enabled".into(),
-        };
-        assert_eq!(ApiError::Misprovisioned(fault.clone()).http_status(), 500);
-        assert_eq!(ApiError::Misprovisioned(fault).code(), 5000);
-        assert_eq!(ApiError::TwitterRejected("x").http_status(), 200);
-        assert_eq!(ApiError::SignatureMismatch.http_status(), 200);
-        assert_eq!(ApiError::ParameterFormat("mcc").http_status(), 200);
-        assert_eq!(
-            ApiError::TokenRejected(Rejection::Reused).http_status(),
-            200
-        );
-        assert_eq!(ApiError::UserNotFound.http_status(), 200);
-        assert_eq!(ApiError::MissingToken.http_status(), 200);
-    }
 
     #[test]
     fn ext_msg_names_a_parameter_or_a_rejection() {

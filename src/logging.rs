@@ -1,5 +1,6 @@
 //! Structured logs, JSON when Lambda asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`), text otherwise;
-//! and the metric records of [`crate::metrics`], written as bare JSON lines at every level.
+//! and the metric records of [`crate::invocation::metrics`], written as bare JSON lines at every
+//! level.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -11,7 +12,8 @@ use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-use crate::metrics::EMF_TARGET;
+use crate::config::Telemetry;
+use crate::invocation::metrics::EMF_TARGET;
 
 /// Our own crate logs at the level Lambda asks for (`AWS_LAMBDA_LOG_LEVEL`, default INFO).
 /// Every dependency is held at `warn` or above whatever is asked, because the AWS SDK's and
@@ -89,9 +91,8 @@ impl Visit for Message {
 }
 
 /// Installs the subscriber Lambda's settings ask for, on standard output.
-pub fn init() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").unwrap_or_default();
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+pub fn init(telemetry: &Telemetry) {
+    let subscriber = subscriber(&telemetry.log_level, telemetry.json_logs, std::io::stdout);
     // Fails only if a subscriber is already installed, which then keeps logging.
-    let _ = tracing::subscriber::set_global_default(subscriber(&level, json, std::io::stdout));
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }

@@ -1,77 +1,50 @@
 //! The ports: what the endpoints ask of the outside world, one small trait per capability, so
 //! each function is built with only what it uses (a read-only function cannot write). The
-//! DynamoDB and Twitter adapters implement them; tests implement them in memory.
+//! DynamoDB and Twitter adapters implement them; tests implement them in memory. Beside the
+//! traits: the commands they take and the results they give.
 
-use std::collections::HashMap;
 use std::future::Future;
 
-use crate::error::{ApiError, Misprovision};
-use crate::secret::Secret;
-use crate::session::{RevokedReason, SessionRecord, StoredToken, TokenOwner, TokenRecord};
-use crate::token::TokenRoute;
-use crate::twitter::oauth;
-
-/// An attribute as read from a stored item: the value, or what was wrong with it.
-pub type Provisioned<T> = Result<T, Misprovision>;
-
-/// A user domain's record. Each attribute is judged only when a check needs it, so a
-/// malformed one answers 5000 at that check's place in the order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserDomain {
-    /// A missing `enabled` means disabled; one of another type is malformed.
-    pub enabled: Provisioned<bool>,
-    pub secret: Provisioned<Secret>,
-    pub apps: Provisioned<HashMap<String, Provisioned<App>>>,
-}
-
-/// One third-party app of a user domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct App {
-    pub platform: String,
-    pub consumer_key: String,
-    pub consumer_secret: Secret,
-}
+use crate::domain::grant::IssuedPair;
+use crate::domain::secret::Secret;
+use crate::domain::session::{RevokedReason, TokenState};
+use crate::domain::token::PresentedToken;
+use crate::domain::user::{TwitterUser, User};
+use crate::domain::user_domain::{UserDomain, UserDomainName};
+use crate::error::{ApiError, Field};
 
 /// What one directory read returns: the user domain and, when an MCC was asked for, its
 /// route's data center. `None` means no such item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryEntry {
     pub user_domain: Option<UserDomain>,
-    pub mcc_data_center: Option<Provisioned<String>>,
+    pub mcc_data_center: Option<Field<String>>,
 }
 
 /// Reads the config tables a login needs: the user domain and the MCC route, in one request.
 pub trait DomainDirectory {
     fn lookup(
         &self,
-        user_domain: &str,
+        user_domain: &UserDomainName,
         mcc: Option<i32>,
     ) -> impl Future<Output = Result<DirectoryEntry, ApiError>> + Send;
 }
 
-/// The Twitter user a token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TwitterUser {
-    pub id: String,
-    pub username: Option<String>,
+/// Who signs a request to Twitter: the app (consumer) and the user (token).
+#[derive(Clone, Copy)]
+pub struct TwitterCredentials<'a> {
+    pub consumer_key: &'a str,
+    pub consumer_secret: &'a Secret,
+    pub token: &'a Secret,
+    pub token_secret: &'a Secret,
 }
 
 /// Verifies an OAuth token with Twitter.
 pub trait TwitterVerifier {
     fn verify(
         &self,
-        credentials: &oauth::Credentials<'_>,
+        credentials: &TwitterCredentials<'_>,
     ) -> impl Future<Output = Result<TwitterUser, ApiError>> + Send;
-}
-
-/// The two tokens one login or refresh hands out, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuedPair {
-    pub pair_id: String,
-    pub issued_at: u64,
-    pub owner: TokenOwner,
-    pub access: StoredToken,
-    pub refresh: StoredToken,
 }
 
 /// Everything a login writes: the end user (created or updated), a new session and its pair.
@@ -90,35 +63,28 @@ pub trait SessionStarter {
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 }
 
-/// What one read returns for a presented token: its item, its session's and, when asked
-/// for, its user domain's state. `None` means no such item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenState {
-    pub token: Option<TokenRecord>,
-    pub session: Option<SessionRecord>,
-    pub domain: Option<DomainState>,
-}
-
-/// What the token checks need of a user domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DomainState {
-    pub enabled: Provisioned<bool>,
+/// Whether a token read also reads its user domain's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainRead {
+    /// Refresh and the authorizer: the token is good only on a usable domain.
+    Include,
+    /// Logout: a token ends its session whatever its domain.
+    Skip,
 }
 
 /// Reads a presented token's state in one request.
 pub trait TokenReader {
     fn token_state(
         &self,
-        route: &TokenRoute,
-        token_hash: &str,
-        with_domain: bool,
+        presented: &PresentedToken,
+        domain: DomainRead,
     ) -> impl Future<Output = Result<TokenState, ApiError>> + Send;
 }
 
-/// A write that is conditioned on the state it was decided from.
+/// How a write that is conditioned on the state it was decided from ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
-    Done,
+pub enum Conditional {
+    Applied,
     /// The state changed since it was read (another request won): nothing was written.
     Conflict,
 }
@@ -138,8 +104,10 @@ pub struct Rotation {
 
 /// Rotates a session's pair, all or nothing, if the session is as it was read.
 pub trait SessionRotator {
-    fn rotate(&self, rotation: &Rotation)
-    -> impl Future<Output = Result<Written, ApiError>> + Send;
+    fn rotate(
+        &self,
+        rotation: &Rotation,
+    ) -> impl Future<Output = Result<Conditional, ApiError>> + Send;
 }
 
 /// The result of revoking sessions: how many this call revoked, and whether it stopped at a
@@ -147,7 +115,7 @@ pub trait SessionRotator {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Revocation {
     pub revoked: usize,
-    pub written: Written,
+    pub outcome: Conditional,
 }
 
 /// Revokes a user's sessions, each only if still active. The sessions are revoked in the
@@ -175,18 +143,6 @@ pub trait SessionLister {
         &self,
         uid: &str,
     ) -> impl Future<Output = Result<Vec<SessionSummary>, ApiError>> + Send;
-}
-
-/// An end user's record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub uid: String,
-    pub user_domain: String,
-    pub twitter_user_id: String,
-    pub twitter_username: Option<String>,
-    pub register_time: u64,
-    pub last_login_time: u64,
-    pub status: i64,
 }
 
 /// Reads an end user's record.

@@ -38,14 +38,15 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use testkit::events::LOGIN_ROUTE;
-use testkit::memory::{ManualClock, MemoryStore, MemoryTwitter, Tables};
-use testkit::world::context;
+use testkit::memory::{ManualClock, MemoryStore, MemoryTables, MemoryTwitter};
+use testkit::prelude::context;
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::session::{Lifetimes, SessionStatus, TokenKind};
+use twitter_auth_login::domain::user::{TwitterUser, User, uid_for};
+use twitter_auth_login::domain::user_domain::{App, DomainState, UserDomain};
 use twitter_auth_login::endpoints::login::{Login, Policy};
-use twitter_auth_login::error::{ApiError, Misprovision};
+use twitter_auth_login::error::{ApiError, Field, Misprovision};
 use twitter_auth_login::http::edge;
-use twitter_auth_login::ports::{App, Provisioned, TwitterUser, User, UserDomain};
-use twitter_auth_login::secret::Secret;
-use twitter_auth_login::session::{Lifetimes, SessionStatus, TokenKind, uid_for};
 
 // ---------------------------------------------------------------------------------------------
 // The world: user domains (some with malformed attributes), apps, MCC routes, one Twitter user.
@@ -127,8 +128,8 @@ fn user_domains() -> &'static HashMap<String, UserDomain> {
     DOMAINS.get_or_init(build_user_domains)
 }
 
-fn mcc_routes() -> &'static HashMap<i32, Provisioned<String>> {
-    static ROUTES: OnceLock<HashMap<i32, Provisioned<String>>> = OnceLock::new();
+fn mcc_routes() -> &'static HashMap<i32, Field<String>> {
+    static ROUTES: OnceLock<HashMap<i32, Field<String>>> = OnceLock::new();
     ROUTES.get_or_init(build_mcc_routes)
 }
 
@@ -140,7 +141,7 @@ fn build_user_domains() -> HashMap<String, UserDomain> {
             consumer_secret: Secret::new(secret),
         })
     };
-    let apps: HashMap<String, Provisioned<App>> = HashMap::from([
+    let apps: HashMap<String, Field<App>> = HashMap::from([
         (
             TW_APP.to_owned(),
             app("twitter", CONSUMER_KEY, CONSUMER_SECRET),
@@ -154,16 +155,15 @@ fn build_user_domains() -> HashMap<String, UserDomain> {
             Err(misprovision("user domain", "apps.broken-app.consumerKey")),
         ),
     ]);
-    let domain =
-        |enabled: Provisioned<bool>, secret: Provisioned<&str>, with_apps: bool| UserDomain {
-            enabled,
-            secret: secret.map(Secret::new),
-            apps: if with_apps {
-                Ok(apps.clone())
-            } else {
-                Err(misprovision("user domain", "apps"))
-            },
-        };
+    let domain = |enabled: Field<bool>, secret: Field<&str>, with_apps: bool| UserDomain {
+        state: DomainState { enabled },
+        secret: secret.map(Secret::new),
+        apps: if with_apps {
+            Ok(apps.clone())
+        } else {
+            Err(misprovision("user domain", "apps"))
+        },
+    };
     HashMap::from([
         (
             ENABLED.to_owned(),
@@ -192,7 +192,7 @@ fn build_user_domains() -> HashMap<String, UserDomain> {
     ])
 }
 
-fn build_mcc_routes() -> HashMap<i32, Provisioned<String>> {
+fn build_mcc_routes() -> HashMap<i32, Field<String>> {
     HashMap::from([
         (LOCAL_MCC, Ok(DATA_CENTER.to_owned())),
         (FOREIGN_MCC, Ok("dc-cn".to_owned())),
@@ -228,7 +228,6 @@ fn world(fault: Fault) -> (TestLogin, MemoryStore) {
         lifetimes: Lifetimes {
             access_token_ttl: ACCESS_TTL,
             refresh_token_ttl: REFRESH_TTL,
-            refresh_reuse_grace: 30,
             session_max: SESSION_MAX,
         },
     };
@@ -971,7 +970,7 @@ fn url_safe(text: &str, len: usize) -> bool {
 /// What a success must have answered and stored: the tokens' shape, exactly two token items
 /// under their SHA-256, one session, one user, all of the one Twitter user on the enabled
 /// domain. Returns the mcc stored with the tokens.
-fn check_success(answer: &Answer, tables: &Tables) -> Result<Option<i32>, TestCaseError> {
+fn check_success(answer: &Answer, tables: &MemoryTables) -> Result<Option<i32>, TestCaseError> {
     let data = &answer.data;
     let uid = uid_for(ENABLED, USER_ID);
     prop_assert_eq!(&data["uid"], uid.as_str());

@@ -26,15 +26,15 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 use testkit::events::rest_event;
-use testkit::world::*;
+use testkit::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
-use twitter_auth_login::config::{Table, Tables};
+use twitter_auth_login::config::{Table, TableNames};
+use twitter_auth_login::domain::token::hash_token;
+use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::dynamo::Limits;
-use twitter_auth_login::session::uid_for;
-use twitter_auth_login::token::hash_token;
 
 const DEFAULT_LOGINS: usize = 1_000;
 const DEFAULT_CONCURRENCY: usize = 32;
@@ -273,7 +273,7 @@ struct Harvest {
 
 impl Harvest {
     /// Reads the items under `keys` (strongly consistent), records them, then deletes them.
-    async fn take(&mut self, client: &Client, tables: &Tables, keys: &[Key]) {
+    async fn take(&mut self, client: &Client, tables: &TableNames, keys: &[Key]) {
         let name = |table: Table| tables.get(table).expect("table name").to_owned();
         let (token_table, session_table) = (name(Table::Token), name(Table::Session));
         for chunk in keys.chunks(100) {
@@ -323,7 +323,7 @@ impl Harvest {
         self.rounds += 1;
     }
 
-    async fn delete(&mut self, client: &Client, tables: &Tables, keys: &[Key]) {
+    async fn delete(&mut self, client: &Client, tables: &TableNames, keys: &[Key]) {
         for batch in keys.chunks(25) {
             let mut requests: HashMap<String, Vec<WriteRequest>> = HashMap::new();
             for key in batch {
@@ -356,7 +356,7 @@ impl Harvest {
 
 /// Every item now in `table`, following LastEvaluatedKey from page to page, strongly
 /// consistent.
-async fn scan_all(client: &Client, tables: &Tables, table: Table) -> Vec<Item> {
+async fn scan_all(client: &Client, tables: &TableNames, table: Table) -> Vec<Item> {
     let mut items = Vec::new();
     let mut start: Option<HashMap<String, AttributeValue>> = None;
     for _ in 0..100_000 {

@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use testkit::capture::Captured;
 use testkit::events::{USER_INFO_ROUTE, authorizer_event, rest_event};
-use testkit::world::*;
+use testkit::prelude::*;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::endpoints::authorizer::UNAUTHORIZED;
 use twitter_auth_login::http::{Endpoint, edge};
+use twitter_auth_login::invocation::{Handler, Invocation};
 use twitter_auth_login::logging;
 
 /// Invokes an HTTP function through its edge as Lambda would, with this invocation's id.
@@ -110,7 +111,7 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
     assert_eq!(retried.session_id(), first.session_id());
 
     // Past the grace window, the first refresh token again: reuse, and session A is revoked.
-    world.clock.advance(world.lifetimes.refresh_reuse_grace + 1);
+    world.clock.advance(world.refresh_reuse_grace + 1);
     let (status, reused) = call_as(&refresh, &refresh_event(&first.refresh), id(3)).await;
     assert_eq!(
         (status, &reused),
@@ -132,13 +133,18 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
         ))
         .expect("authorizer event")
     };
+    let invocation = |request_id: &str| {
+        let mut context = context();
+        context.request_id = request_id.to_owned();
+        Invocation::new(context)
+    };
     let allowed = token_authorizer
-        .invoke(event(&second.access), id(5), None)
+        .handle(event(&second.access), &invocation(id(5)))
         .await
         .expect("a live token is allowed");
     assert_eq!(allowed.principal_id.as_deref(), Some(second.uid.as_str()));
     let refused = token_authorizer
-        .invoke(event(&retried.access), id(6), None)
+        .handle(event(&retried.access), &invocation(id(6)))
         .await
         .expect_err("a token of a revoked session");
     assert_eq!(refused.error_type, UNAUTHORIZED);

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use testkit::capture::Captured;
 use testkit::events::{USER_INFO_ROUTE, authorizer_event, rest_event};
-use testkit::world::*;
+use testkit::prelude::*;
 use twitter_auth_login::logging;
 
 /// The EMF records among what was written.
@@ -30,7 +30,7 @@ async fn every_request_writes_one_record_with_its_figures() {
     let login = Tokens::from_answer(status, &body);
     let (status, body) = call(&world.refresh(), &refresh_event(&login.refresh)).await;
     let refreshed = Tokens::from_answer(status, &body);
-    world.clock.advance(world.lifetimes.refresh_reuse_grace);
+    world.clock.advance(world.refresh_reuse_grace);
     let (_, reused) = call(&world.refresh(), &refresh_event(&login.refresh)).await;
     assert_eq!(reused["extMsg"], "reused");
     call(&world.user_info(), &user_info_event(&login.uid)).await;

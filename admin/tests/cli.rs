@@ -1,13 +1,14 @@
 //! The admin CLI, run as a process against a real DynamoDB API (moto on loopback).
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, TimeToLiveStatus};
 use serde_json::{Value, json};
-use testkit::world::{PATIENT, World, dynamodb_client, moto_endpoint};
-use twitter_auth_login::config::{Table, Tables};
-use twitter_auth_login::token::random_hex;
+use testkit::prelude::{PATIENT, World, dynamodb_client, moto_endpoint, table_names};
+use twitter_auth_login::config::{Table, TableNames};
+use twitter_auth_login::domain::token::random_hex;
 
 const CLI: &str = env!("CARGO_BIN_EXE_twitter-auth-admin");
 
@@ -64,7 +65,7 @@ struct Cli {
     endpoint: String,
     client: Client,
     /// Fresh names for all five tables; which of them a run names is up to the test.
-    tables: Tables,
+    tables: TableNames,
 }
 
 impl Cli {
@@ -73,7 +74,7 @@ impl Cli {
         Cli {
             client: dynamodb_client(&endpoint, PATIENT),
             endpoint,
-            tables: Tables::prefixed(&random_hex::<6>().expect("random")),
+            tables: table_names(&random_hex::<6>().expect("random")),
         }
     }
 
@@ -81,8 +82,15 @@ impl Cli {
         self.tables.get(table).expect("named")
     }
 
-    /// Runs the CLI with `env` as its only table and secret variables.
+    /// Runs the CLI with `env` as its only table and secret variables, and nothing on its
+    /// standard input.
     fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_fed(args, env, "")
+    }
+
+    /// Runs the CLI with `env` as its only table and secret variables, and `input` on its
+    /// standard input (a pipe, not a terminal).
+    fn run_fed(&self, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
         let mut command = Command::new(CLI);
         command
             .args(["--endpoint-url", &self.endpoint])
@@ -102,7 +110,29 @@ impl Cli {
         for (name, value) in env {
             command.env(name, value);
         }
-        command.output().expect("run twitter-auth-admin")
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run twitter-auth-admin");
+        if let Some(mut stdin) = child.stdin.take() {
+            // A command that reads nothing may exit before taking its input.
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        child
+            .wait_with_output()
+            .expect("twitter-auth-admin's output")
+    }
+
+    /// Runs the CLI with every table named and `input` on its standard input; it must succeed.
+    fn fed(&self, args: &[&str], extra_env: &[(&str, &str)], input: &str) -> String {
+        let mut env: Vec<(&str, &str)> = Table::ALL
+            .iter()
+            .map(|t| (t.variable(), self.name(*t)))
+            .collect();
+        env.extend_from_slice(extra_env);
+        succeeded(args, self.run_fed(args, &env, input))
     }
 
     /// Runs the CLI with every table named by its variable, plus `extra_env`.
@@ -356,9 +386,10 @@ async fn provisions_a_domain_end_to_end() {
             .contains("not a user domain")
     );
 
-    cli.ok(
+    cli.fed(
         &["add-app", "C.DM.5903.1", "tw-1", "--consumer-key", "ck-1"],
-        &[("TWITTER_CONSUMER_SECRET", "cs-1")],
+        &[],
+        "cs-1\n",
     );
     assert_eq!(
         cli.show(&["show-domain", "C.DM.5903.1"]),
@@ -375,18 +406,18 @@ async fn provisions_a_domain_end_to_end() {
         json!({"userDomain": "C.DM.5903.1", "enabled": true, "userDomainSecret": secret,
                "apps": [{"appId": "tw-1", "platform": "twitter", "consumerKey": "ck-1", "consumerSecret": "cs-1"}]})
     );
+    let args = ["add-app", "C.DM.404", "tw-1", "--consumer-key", "ck-1"];
+    let env: Vec<(&str, &str)> = Table::ALL
+        .iter()
+        .map(|t| (t.variable(), cli.name(*t)))
+        .collect();
     assert!(
-        cli.fails(&[
-            "add-app",
-            "C.DM.404",
-            "tw-1",
-            "--consumer-key",
-            "ck-1",
-            "--consumer-secret",
-            "cs-1"
-        ])
-        .contains("user domain C.DM.404 does not exist")
+        failed(&args, cli.run_fed(&args, &env, "cs-1\n"))
+            .contains("user domain C.DM.404 does not exist")
     );
+    // Without a secret on its input, add-app refuses rather than store an empty one.
+    let args = ["add-app", "C.DM.5903.1", "tw-2", "--consumer-key", "ck-2"];
+    assert!(failed(&args, cli.run_fed(&args, &env, "")).contains("no secret on standard input"));
 
     cli.ok(&["disable-domain", "C.DM.5903.1"], &[]);
     assert_eq!(cli.show(&["show-domain", "C.DM.5903.1"])["enabled"], false);
@@ -445,18 +476,38 @@ async fn provisions_a_domain_end_to_end() {
 async fn a_given_secret_is_used_and_a_missing_table_name_is_named() {
     let cli = Cli::new();
     cli.ok(&["create-tables"], &[]);
-    let printed = cli.ok(
-        &["add-domain", "E.DM.1209906967672817.3"],
-        &[("USER_DOMAIN_SECRET", "a-given-secret-of-enough-length")],
+    let printed = cli.fed(
+        &["add-domain", "E.DM.1209906967672817.3", "--secret-stdin"],
+        &[],
+        "a-given-secret-of-enough-length\n",
     );
     assert_eq!(printed.trim(), "a-given-secret-of-enough-length");
     assert_eq!(
         cli.show(&["show-domain", "E.DM.1209906967672817.3", "--show-secrets"])["userDomainSecret"],
         "a-given-secret-of-enough-length"
     );
-    assert!(
-        cli.fails(&["add-domain", "E.DM.1.3", "--secret", "short"])
-            .contains("at least 16")
+    let args = ["add-domain", "E.DM.1.3", "--secret-stdin"];
+    let env: Vec<(&str, &str)> = Table::ALL
+        .iter()
+        .map(|t| (t.variable(), cli.name(*t)))
+        .collect();
+    assert!(failed(&args, cli.run_fed(&args, &env, "short\n")).contains("at least 16"));
+    // A secret left in the shell is never taken: each domain gets its own.
+    let left_over = [("USER_DOMAIN_SECRET", "a-given-secret-of-enough-length")];
+    let generated = cli.ok(&["add-domain", "E.DM.2.3"], &left_over);
+    assert_ne!(generated.trim(), "a-given-secret-of-enough-length");
+    assert_eq!(generated.trim().len(), 64, "a fresh 256-bit hex secret");
+    // Flags that would put a secret in `ps` and shell history are gone.
+    let args = [
+        "add-domain",
+        "E.DM.3.3",
+        "--secret",
+        "a-given-secret-of-enough-length",
+    ];
+    assert_eq!(
+        cli.run_with(&args, &env).status.code(),
+        Some(2),
+        "clap refuses it"
     );
 
     // Each command needs only its own table, and says which variable or flag is missing.

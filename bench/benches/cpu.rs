@@ -16,23 +16,25 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestType
 use lambda_http::{Request, RequestExt};
 use serde_json::value::RawValue;
 use testkit::events;
-use testkit::world::{
+use testkit::prelude::{
     self as kit, APP_ID, CONSUMER_KEY, CONSUMER_SECRET, DOMAIN, LOCAL_MCC, OAUTH_TOKEN,
     OAUTH_TOKEN_SECRET, TWITTER_USER_ID,
 };
-use twitter_auth_login::config::DEFAULT_TWITTER_API_BASE;
+use twitter_auth_login::domain::grant::{Grant, GrantedToken};
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::token::{MintedToken, TokenRoute, random_hex, random_id};
+use twitter_auth_login::domain::user::uid_for;
+use twitter_auth_login::domain::user_domain::UserDomainName;
 use twitter_auth_login::endpoints::login::request::LoginRequest;
 use twitter_auth_login::endpoints::login::signature;
-use twitter_auth_login::endpoints::{Grant, GrantedToken};
 use twitter_auth_login::error::ApiError;
 use twitter_auth_login::http::{edge, envelope};
+use twitter_auth_login::invocation::deadline::DependencyTime;
+use twitter_auth_login::invocation::metrics;
+use twitter_auth_login::invocation::{Handler, Invocation};
 use twitter_auth_login::logging;
-use twitter_auth_login::metrics;
-use twitter_auth_login::scope::{self, Spent};
-use twitter_auth_login::secret::Secret;
-use twitter_auth_login::session::uid_for;
-use twitter_auth_login::token::{MintedToken, TokenRoute, random_hex, random_id};
-use twitter_auth_login::twitter::{TwitterClient, Url, oauth};
+use twitter_auth_login::ports::TwitterCredentials;
+use twitter_auth_login::twitter::{Url, oauth};
 
 const TARGET: Duration = Duration::from_micros(50);
 const SECTION: &str = "Per-request CPU (in-memory adapters, one core)";
@@ -206,6 +208,8 @@ fn main() {
         &LOCAL_MCC.to_string(),
     );
     let login_event = events::rest_event(&login_params);
+    let domain_secret = Secret::new(DOMAIN_SECRET);
+    let domain = UserDomainName::parse(DOMAIN).expect("the test domain");
     let login_request = LoginRequest::from_query(&parse(&login_event).query_string_parameters())
         .expect("the login request passes checks 1 to 7");
     // A session of its own for each refresh or logout: a login just before, untimed.
@@ -269,14 +273,17 @@ fn main() {
         uid: uid.clone(),
         session_id: uid.clone(),
     });
-    let twitter_base = Url::parse(DEFAULT_TWITTER_API_BASE).expect("the default Twitter URL");
-    let twitter =
-        TwitterClient::new(&twitter_base, Duration::from_secs(3)).expect("twitter client");
-    let credentials = oauth::Credentials {
+    let users_me = Url::parse("https://api.twitter.com/2/users/me").expect("Twitter's URL");
+    let (consumer_secret, token, token_secret) = (
+        Secret::new(CONSUMER_SECRET),
+        Secret::new(OAUTH_TOKEN),
+        Secret::new(OAUTH_TOKEN_SECRET),
+    );
+    let credentials = TwitterCredentials {
         consumer_key: CONSUMER_KEY,
-        consumer_secret: CONSUMER_SECRET,
-        token: OAUTH_TOKEN,
-        token_secret: OAUTH_TOKEN_SECRET,
+        consumer_secret: &consumer_secret,
+        token: &token,
+        token_secret: &token_secret,
     };
     type EventOf = fn(&Tokens) -> String;
     let refresh_of: EventOf = |tokens| kit::refresh_event(&tokens.refresh);
@@ -342,7 +349,7 @@ fn main() {
                         |requests| {
                             runtime.block_on(async {
                                 for request in requests {
-                                    black_box(edge::handle(&functions.login, request).await);
+                                    black_box(fixtures::handle(&functions.login, request).await);
                                 }
                             })
                         },
@@ -381,7 +388,7 @@ fn main() {
                 timed(n, || {
                     black_box(signature::verify(
                         black_box(&login_request),
-                        black_box(DOMAIN_SECRET),
+                        black_box(&domain_secret),
                     ));
                 })
             },
@@ -393,7 +400,7 @@ fn main() {
             &mut |n| {
                 timed(n, || {
                     let route = TokenRoute {
-                        user_domain: DOMAIN.to_owned(),
+                        user_domain: domain.clone(),
                         uid: uid_for(black_box(DOMAIN), black_box(TWITTER_USER_ID)),
                         session_id: random_id().expect("random"),
                     };
@@ -419,7 +426,7 @@ fn main() {
                         operation: "twitterAuthLogin",
                         outcome: "200",
                         latency: black_box(Duration::from_micros(25)),
-                        spent: Spent::default(),
+                        time: DependencyTime::default(),
                         reuse_detected: false,
                     };
                     drop(black_box(metrics::to_json(
@@ -453,7 +460,7 @@ fn main() {
                 timed(n, || {
                     let _ = black_box(oauth::authorization_header(
                         "GET",
-                        twitter.users_me_url(),
+                        &users_me,
                         &credentials,
                         black_box("0123456789abcdef0123456789abcdef"),
                         1_764_000_000,
@@ -514,11 +521,11 @@ fn main() {
                                     for request in requests {
                                         if refresh {
                                             black_box(
-                                                edge::handle(&functions.refresh, request).await,
+                                                fixtures::handle(&functions.refresh, request).await,
                                             );
                                         } else {
                                             black_box(
-                                                edge::handle(&functions.logout, request).await,
+                                                fixtures::handle(&functions.logout, request).await,
                                             );
                                         }
                                     }
@@ -543,10 +550,9 @@ fn main() {
                         for _ in 0..n {
                             let event: ApiGatewayCustomAuthorizerRequestTypeRequest =
                                 serde_json::from_str(black_box(&check)).expect("authorizer event");
-                            let deadline = scope::deadline_from_lambda(context.deadline);
                             let policy = functions
                                 .authorizer
-                                .invoke(event, events::REQUEST_ID, deadline)
+                                .handle(event, &Invocation::new(context.clone()))
                                 .await
                                 .expect("allowed");
                             black_box(serde_json::to_vec(&policy).expect("policy json"));
@@ -614,7 +620,9 @@ fn main() {
                         |requests| {
                             runtime.block_on(async {
                                 for request in requests {
-                                    black_box(edge::handle(&functions.user_info, request).await);
+                                    black_box(
+                                        fixtures::handle(&functions.user_info, request).await,
+                                    );
                                 }
                             })
                         },

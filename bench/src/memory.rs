@@ -5,18 +5,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use testkit::memory::{ManualClock, MemoryStore, MemoryTwitter};
-use testkit::world::{
+use testkit::prelude::{
     APP_ID, CONSUMER_KEY, CONSUMER_SECRET, DATA_CENTER, DOMAIN, LIFETIMES, LOCAL_MCC, OAUTH_TOKEN,
-    OAUTH_TOKEN_SECRET, TWITTER_USER_ID, TWITTER_USERNAME,
+    OAUTH_TOKEN_SECRET, REFRESH_REUSE_GRACE, TWITTER_USER_ID, TWITTER_USERNAME,
 };
-use twitter_auth_login::clock::Clock;
+use twitter_auth_login::domain::clock::Clock;
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::session::TokenRules;
+use twitter_auth_login::domain::user::TwitterUser;
+use twitter_auth_login::domain::user_domain::{App, DomainState, TWITTER_PLATFORM, UserDomain};
 use twitter_auth_login::endpoints::authorizer::Authorizer;
-use twitter_auth_login::endpoints::login::{Login, Policy, TWITTER_PLATFORM};
+use twitter_auth_login::endpoints::login::{Login, Policy};
 use twitter_auth_login::endpoints::logout::Logout;
 use twitter_auth_login::endpoints::refresh::Refresh;
+use twitter_auth_login::endpoints::token_check::TokenCheck;
 use twitter_auth_login::endpoints::user_info::UserInfo;
-use twitter_auth_login::ports::{App, TwitterUser, UserDomain};
-use twitter_auth_login::secret::Secret;
 
 /// A fixed user domain secret: the in-memory world has no admin to generate one.
 pub const DOMAIN_SECRET: &str = "5f1d2c7e9a0b4c3d8e6f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
@@ -38,7 +41,7 @@ impl Functions {
             consumer_secret: Secret::new(CONSUMER_SECRET),
         };
         let domain = UserDomain {
-            enabled: Ok(true),
+            state: DomainState { enabled: Ok(true) },
             secret: Ok(Secret::new(DOMAIN_SECRET)),
             apps: Ok(HashMap::from([(APP_ID.to_owned(), Ok(app))])),
         };
@@ -65,12 +68,21 @@ impl Functions {
             data_center: DATA_CENTER.to_owned(),
             lifetimes: LIFETIMES,
         };
+        let refresh_rules = TokenRules::refresh(LIFETIMES.session_max, REFRESH_REUSE_GRACE);
+        let access_check = TokenCheck::new(
+            TokenRules::access(LIFETIMES.session_max),
+            Arc::clone(&clock),
+        );
         Functions {
             login: Login::new(store.clone(), twitter, policy, Arc::clone(&clock)),
-            refresh: Refresh::new(store.clone(), LIFETIMES, Arc::clone(&clock)),
-            logout: Logout::new(store.clone(), LIFETIMES, Arc::clone(&clock)),
+            refresh: Refresh::new(
+                store.clone(),
+                LIFETIMES,
+                TokenCheck::new(refresh_rules, Arc::clone(&clock)),
+            ),
+            logout: Logout::new(store.clone(), access_check.clone()),
             user_info: UserInfo::new(store.clone()),
-            authorizer: Authorizer::new(store, LIFETIMES, clock),
+            authorizer: Authorizer::new(store, access_check),
         }
     }
 }

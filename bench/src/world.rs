@@ -6,37 +6,26 @@
 use std::time::{Duration, Instant};
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
 use serde_json::value::RawValue;
-use testkit::events::{self, USER_INFO_ROUTE};
+use testkit::events::{self, Params, USER_INFO_ROUTE};
+use testkit::invoke::context;
+use testkit::prelude::{LOCAL_MCC, World};
 use testkit::twitter::Account;
-use testkit::world::{self, LOCAL_MCC, Params, World};
-use twitter_auth_login::config::{Function, Table};
+use twitter_auth_login::config::Table;
 use twitter_auth_login::endpoints::authorizer::Authorizer;
 use twitter_auth_login::http::{Endpoint, edge};
+use twitter_auth_login::invocation::{Handler, Invocation};
 use twitter_auth_login::ports::TokenReader;
-use twitter_auth_login::scope;
 
 pub type Fallible<T> = Result<T, String>;
 
 pub const REGION: &str = "us-east-1";
 
-pub const FUNCTIONS: [Function; 5] = [
-    Function::Login,
-    Function::Refresh,
-    Function::Logout,
-    Function::UserInfo,
-    Function::Authorizer,
-];
-
-/// The function built as `binary`.
-pub fn function_named(binary: &str) -> Option<Function> {
-    FUNCTIONS.into_iter().find(|f| f.binary() == binary)
-}
-
 /// The login's query, with an MCC routed to this data center so that checks 12 and 13 run too.
 pub fn login_params(world: &World) -> Params {
-    world::with(&world.login_params(), "mcc", &LOCAL_MCC.to_string())
+    events::with(&world.login_params(), "mcc", &LOCAL_MCC.to_string())
 }
 
 pub fn login_event(world: &World) -> String {
@@ -57,14 +46,14 @@ pub fn new_account_login_event(world: &World, n: usize) -> String {
         user_id: format!("{}", 900_000_000 + n),
         username: format!("bench{n}"),
     });
-    let params = world::signed_params(
+    let params = events::signed_params(
         &seed.user_domain,
         &seed.app_id,
         &token,
         &token_secret,
         &world.domain_secret,
     );
-    events::rest_event(&world::with(&params, "mcc", &LOCAL_MCC.to_string()))
+    events::rest_event(&events::with(&params, "mcc", &LOCAL_MCC.to_string()))
 }
 
 /// The authorizer's event for a userInfo request with this access token.
@@ -96,7 +85,7 @@ pub fn function_env(world: &World, dynamodb_endpoint: &str) -> Vec<(String, Stri
             ),
             (
                 "REFRESH_REUSE_GRACE_SECONDS",
-                lifetimes.refresh_reuse_grace.to_string(),
+                world.refresh_reuse_grace.to_string(),
             ),
             ("SESSION_MAX_SECONDS", lifetimes.session_max.to_string()),
             ("TWITTER_API_BASE", world.twitter.base_url()),
@@ -204,10 +193,19 @@ pub async fn invoke<E: Endpoint>(endpoint: &E, event: &str) -> Fallible<(Duratio
     let payload =
         RawValue::from_string(event.to_owned()).map_err(|e| format!("event json: {e}"))?;
     let started = Instant::now();
-    let response = edge::invoke(endpoint, &payload, world::context()).await;
+    let response = edge::invoke(endpoint, &payload, context()).await;
     let elapsed = started.elapsed();
     let response = serde_json::to_value(&response).map_err(|e| format!("response json: {e}"))?;
     Ok((elapsed, Answer::from_gateway(&response)?))
+}
+
+/// Answers one request lambda_http has already converted, as the edge does after converting
+/// it: the endpoint within the invocation's deadline, its envelope, log line and metric record.
+pub async fn handle<E: Endpoint>(endpoint: &E, request: Request) -> Response<Body> {
+    let context = request.lambda_context_ref().cloned().unwrap_or_default();
+    let invocation = Invocation::new(context);
+    let (outcome, time) = invocation.run(Box::pin(endpoint.answer(&request))).await;
+    edge::respond::<E>(outcome, &invocation, time)
 }
 
 /// Asks the authorizer about an event as the runtime would (deserialize, decide, serialize the
@@ -219,9 +217,7 @@ pub async fn authorize<S: TokenReader + Sync>(
     let started = Instant::now();
     let parsed: ApiGatewayCustomAuthorizerRequestTypeRequest =
         serde_json::from_str(event).map_err(|e| format!("authorizer event: {e}"))?;
-    let decided = authorizer
-        .invoke(parsed, events::REQUEST_ID, scope::deadline_from_lambda(0))
-        .await;
+    let decided = authorizer.handle(parsed, &Invocation::new(context())).await;
     let policy = decided
         .map_err(|e| format!("authorizer error: {}", e.error_message))
         .and_then(|policy| serde_json::to_vec(&policy).map_err(|e| e.to_string()))?;

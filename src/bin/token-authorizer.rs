@@ -4,19 +4,21 @@
 use std::sync::Arc;
 
 use lambda_http::Error;
-use twitter_auth_login::clock::SystemClock;
-use twitter_auth_login::config::Function;
-use twitter_auth_login::endpoints::authorizer::{self, Authorizer};
+use twitter_auth_login::config::AuthorizerConfig;
+use twitter_auth_login::domain::clock::SystemClock;
+use twitter_auth_login::domain::session::TokenRules;
+use twitter_auth_login::endpoints::authorizer::Authorizer;
+use twitter_auth_login::endpoints::token_check::TokenCheck;
+use twitter_auth_login::invocation;
 use twitter_auth_login::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let config = startup::configure(Function::Authorizer)?;
-    let store = startup::dynamo_store(&config).await;
-    authorizer::run(Authorizer::new(
-        store,
-        config.lifetimes,
+    let config: AuthorizerConfig = startup::configure()?;
+    let store = startup::dynamo_store(&config.store).await;
+    let check = TokenCheck::new(
+        TokenRules::access(config.session_max),
         Arc::new(SystemClock),
-    ))
-    .await
+    );
+    invocation::serve(Authorizer::new(store, check)).await
 }

@@ -2,14 +2,14 @@
 //! built once, then every request goes to the user info.
 
 use lambda_http::Error;
-use twitter_auth_login::config::Function;
+use twitter_auth_login::config::UserInfoConfig;
 use twitter_auth_login::endpoints::user_info::UserInfo;
 use twitter_auth_login::http::edge;
 use twitter_auth_login::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let config = startup::configure(Function::UserInfo)?;
-    let store = startup::dynamo_store(&config).await;
+    let config: UserInfoConfig = startup::configure()?;
+    let store = startup::dynamo_store(&config.store).await;
     edge::run(UserInfo::new(store)).await
 }

@@ -4,15 +4,21 @@
 use std::sync::Arc;
 
 use lambda_http::Error;
-use twitter_auth_login::clock::SystemClock;
-use twitter_auth_login::config::Function;
+use twitter_auth_login::config::LogoutConfig;
+use twitter_auth_login::domain::clock::SystemClock;
+use twitter_auth_login::domain::session::TokenRules;
 use twitter_auth_login::endpoints::logout::Logout;
+use twitter_auth_login::endpoints::token_check::TokenCheck;
 use twitter_auth_login::http::edge;
 use twitter_auth_login::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let config = startup::configure(Function::Logout)?;
-    let store = startup::dynamo_store(&config).await;
-    edge::run(Logout::new(store, config.lifetimes, Arc::new(SystemClock))).await
+    let config: LogoutConfig = startup::configure()?;
+    let store = startup::dynamo_store(&config.store).await;
+    let check = TokenCheck::new(
+        TokenRules::access(config.session_max),
+        Arc::new(SystemClock),
+    );
+    edge::run(Logout::new(store, check)).await
 }

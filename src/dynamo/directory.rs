@@ -2,39 +2,30 @@
 
 use std::collections::HashMap;
 
-use super::{DynamoStore, attr, items, keys};
+use super::{DynamoStore, items, keys};
 use crate::config::Table;
+use crate::domain::user_domain::UserDomainName;
 use crate::error::ApiError;
 use crate::ports::{DirectoryEntry, DomainDirectory};
 
 impl DomainDirectory for DynamoStore {
     async fn lookup(
         &self,
-        user_domain: &str,
+        user_domain: &UserDomainName,
         mcc: Option<i32>,
     ) -> Result<DirectoryEntry, ApiError> {
+        let user_domain = user_domain.as_str();
         let domain_table = self.table(Table::UserDomain)?;
         let mut wanted = HashMap::new();
         // Strongly consistent, so that disabling a domain takes effect at once.
         wanted.insert(
             domain_table.to_owned(),
-            keys(
-                HashMap::from([(attr::USER_DOMAIN.to_owned(), items::s(user_domain))]),
-                true,
-                None,
-            )?,
+            keys(items::domain_key(user_domain), true, None)?,
         );
         let mcc_table = match mcc {
             Some(mcc) => {
                 let table = self.table(Table::Mcc)?;
-                wanted.insert(
-                    table.to_owned(),
-                    keys(
-                        HashMap::from([(attr::MCC.to_owned(), items::n(mcc))]),
-                        false,
-                        None,
-                    )?,
-                );
+                wanted.insert(table.to_owned(), keys(items::mcc_key(mcc), false, None)?);
                 Some((table, mcc))
             }
             None => None,

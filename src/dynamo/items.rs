@@ -1,5 +1,7 @@
-//! Items in and out: what each write stores, and each stored item read back into the ports'
-//! types. What a reader cannot use is a [`Misprovision`] naming the item and the attribute.
+//! Items in and out, the one home of the tables' item schema: what each write stores (the
+//! functions' and the admin CLI's alike), each key, and each stored item read back into the
+//! domain's types. What a reader cannot use is a [`Misprovision`] naming the item and the
+//! attribute.
 
 use std::collections::HashMap;
 
@@ -7,19 +9,83 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Item;
 use super::attr;
-use crate::error::Misprovision;
-use crate::ports::{App, DomainState, IssuedPair, Provisioned, SessionSummary, User, UserDomain};
-use crate::secret::Secret;
-use crate::session::{
+use crate::domain::grant::IssuedPair;
+use crate::domain::secret::Secret;
+use crate::domain::session::{
     SessionRecord, SessionStatus, StoredToken, TokenKind, TokenOwner, TokenRecord,
 };
+use crate::domain::user::User;
+use crate::domain::user_domain::{App, DomainState, TWITTER_PLATFORM, UserDomain, UserDomainName};
+use crate::error::{Field, Misprovision};
+use crate::ports::SessionSummary;
 
-pub fn s(value: &str) -> AttributeValue {
+/// A string attribute value.
+pub fn string_value(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }
 
-pub fn n(value: impl ToString) -> AttributeValue {
+/// A number attribute value.
+pub fn number_value(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+/// A user domain item's key.
+pub fn domain_key(user_domain: &str) -> Item {
+    HashMap::from([(attr::USER_DOMAIN.to_owned(), string_value(user_domain))])
+}
+
+/// An MCC route item's key.
+pub fn mcc_key(mcc: i32) -> Item {
+    HashMap::from([(attr::MCC.to_owned(), number_value(mcc))])
+}
+
+/// A token item's key.
+pub fn token_key(token_hash: &str) -> Item {
+    HashMap::from([(attr::TOKEN_HASH.to_owned(), string_value(token_hash))])
+}
+
+/// A session item's key.
+pub fn session_key(uid: &str, session_id: &str) -> Item {
+    HashMap::from([
+        (attr::UID.to_owned(), string_value(uid)),
+        (attr::SESSION_ID.to_owned(), string_value(session_id)),
+    ])
+}
+
+/// A user item's key.
+pub fn user_key(uid: &str) -> Item {
+    HashMap::from([(attr::UID.to_owned(), string_value(uid))])
+}
+
+/// A new user domain, with no apps yet.
+pub fn user_domain_item(user_domain: &UserDomainName, secret: &Secret, enabled: bool) -> Item {
+    let mut item = domain_key(user_domain.as_str());
+    item.insert(
+        attr::USER_DOMAIN_SECRET.to_owned(),
+        string_value(secret.expose()),
+    );
+    item.insert(attr::ENABLED.to_owned(), AttributeValue::Bool(enabled));
+    item.insert(attr::APPS.to_owned(), AttributeValue::M(HashMap::new()));
+    item
+}
+
+/// A Twitter app's entry in a user domain's `apps`.
+pub fn twitter_app_entry(consumer_key: &str, consumer_secret: &Secret) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        (attr::PLATFORM.to_owned(), string_value(TWITTER_PLATFORM)),
+        (attr::CONSUMER_KEY.to_owned(), string_value(consumer_key)),
+        (
+            attr::CONSUMER_SECRET.to_owned(),
+            string_value(consumer_secret.expose()),
+        ),
+    ]))
+}
+
+/// An MCC route to a data center.
+pub fn mcc_route_item(mcc: i32, data_center: &str) -> Item {
+    let mut item = mcc_key(mcc);
+    item.insert(attr::DATA_CENTER.to_owned(), string_value(data_center));
+    item
 }
 
 /// Reads the attributes of one item, naming it in every fault.
@@ -37,13 +103,13 @@ impl Reader<'_> {
     }
 
     /// A string that must be there and not empty.
-    fn string(&self, attribute: &str) -> Provisioned<String> {
+    fn string(&self, attribute: &str) -> Field<String> {
         self.optional_string(attribute)?
             .ok_or_else(|| self.fault(attribute))
     }
 
     /// A string that may be missing; when there, it must be a non-empty string.
-    fn optional_string(&self, attribute: &str) -> Provisioned<Option<String>> {
+    fn optional_string(&self, attribute: &str) -> Field<Option<String>> {
         match self.item.get(attribute) {
             None => Ok(None),
             Some(AttributeValue::S(value)) if !value.is_empty() => Ok(Some(value.clone())),
@@ -51,12 +117,12 @@ impl Reader<'_> {
         }
     }
 
-    fn number<T: std::str::FromStr>(&self, attribute: &str) -> Provisioned<T> {
+    fn number<T: std::str::FromStr>(&self, attribute: &str) -> Field<T> {
         self.optional_number(attribute)?
             .ok_or_else(|| self.fault(attribute))
     }
 
-    fn optional_number<T: std::str::FromStr>(&self, attribute: &str) -> Provisioned<Option<T>> {
+    fn optional_number<T: std::str::FromStr>(&self, attribute: &str) -> Field<Option<T>> {
         match self.item.get(attribute) {
             None => Ok(None),
             Some(AttributeValue::N(value)) => {
@@ -68,7 +134,7 @@ impl Reader<'_> {
 }
 
 /// A missing `enabled` means disabled; anything but a BOOL is malformed.
-fn enabled(reader: &Reader<'_>) -> Provisioned<bool> {
+fn enabled(reader: &Reader<'_>) -> Field<bool> {
     match reader.item.get(attr::ENABLED) {
         None => Ok(false),
         Some(AttributeValue::Bool(enabled)) => Ok(*enabled),
@@ -95,13 +161,15 @@ pub fn user_domain(user_domain: &str, item: &Item) -> UserDomain {
         Some(_) => Err(reader.fault(attr::APPS)),
     };
     UserDomain {
-        enabled: enabled(&reader),
+        state: DomainState {
+            enabled: enabled(&reader),
+        },
         secret: reader.string(attr::USER_DOMAIN_SECRET).map(Secret::new),
         apps,
     }
 }
 
-fn app_entry(domain: &Reader<'_>, app_id: &str, value: &AttributeValue) -> Provisioned<App> {
+fn app_entry(domain: &Reader<'_>, app_id: &str, value: &AttributeValue) -> Field<App> {
     let path = format!("{}.{app_id}", attr::APPS);
     let AttributeValue::M(fields) = value else {
         return Err(domain.fault(&path));
@@ -125,7 +193,7 @@ pub fn domain_state(user_domain: &str, item: &Item) -> DomainState {
 }
 
 /// An MCC route's data center.
-pub fn route_data_center(mcc: i32, item: &Item) -> Provisioned<String> {
+pub fn route_data_center(mcc: i32, item: &Item) -> Field<String> {
     Reader {
         item,
         name: format!("MCC route {mcc}"),
@@ -137,28 +205,37 @@ pub fn route_data_center(mcc: i32, item: &Item) -> Provisioned<String> {
 pub fn token_item(pair: &IssuedPair, kind: TokenKind, token: &StoredToken) -> Item {
     let owner = &pair.owner;
     let mut item = HashMap::from([
-        (attr::TOKEN_HASH.to_owned(), s(&token.hash)),
-        (attr::KIND.to_owned(), s(kind.as_str())),
-        (attr::PAIR_ID.to_owned(), s(&pair.pair_id)),
-        (attr::USER_DOMAIN.to_owned(), s(&owner.user_domain)),
-        (attr::APP_ID.to_owned(), s(&owner.app_id)),
-        (attr::TWITTER_USER_ID.to_owned(), s(&owner.twitter_user_id)),
-        (attr::ISSUED_AT.to_owned(), n(pair.issued_at)),
-        (attr::EXPIRATION_TIME.to_owned(), n(token.expiration_time)),
-        (attr::UID.to_owned(), s(&owner.uid)),
-        (attr::SESSION_ID.to_owned(), s(&owner.session_id)),
+        (attr::TOKEN_HASH.to_owned(), string_value(&token.hash)),
+        (attr::KIND.to_owned(), string_value(kind.as_str())),
+        (attr::PAIR_ID.to_owned(), string_value(&pair.pair_id)),
+        (
+            attr::USER_DOMAIN.to_owned(),
+            string_value(owner.user_domain.as_str()),
+        ),
+        (attr::APP_ID.to_owned(), string_value(&owner.app_id)),
+        (
+            attr::TWITTER_USER_ID.to_owned(),
+            string_value(&owner.twitter_user_id),
+        ),
+        (attr::ISSUED_AT.to_owned(), number_value(pair.issued_at)),
+        (
+            attr::EXPIRATION_TIME.to_owned(),
+            number_value(token.expiration_time),
+        ),
+        (attr::UID.to_owned(), string_value(&owner.uid)),
+        (attr::SESSION_ID.to_owned(), string_value(&owner.session_id)),
     ]);
     if let Some(username) = &owner.twitter_username {
-        item.insert(attr::TWITTER_USERNAME.to_owned(), s(username));
+        item.insert(attr::TWITTER_USERNAME.to_owned(), string_value(username));
     }
     if let Some(mcc) = owner.mcc {
-        item.insert(attr::MCC.to_owned(), n(mcc));
+        item.insert(attr::MCC.to_owned(), number_value(mcc));
     }
     item
 }
 
 /// A token item read back. Our own writes made it, so a fault here is data damage.
-pub fn token_record(item: &Item) -> Provisioned<TokenRecord> {
+pub fn token_record(item: &Item) -> Field<TokenRecord> {
     let reader = Reader {
         item,
         name: "token".to_owned(),
@@ -170,7 +247,8 @@ pub fn token_record(item: &Item) -> Provisioned<TokenRecord> {
         owner: TokenOwner {
             uid: reader.string(attr::UID)?,
             session_id: reader.string(attr::SESSION_ID)?,
-            user_domain: reader.string(attr::USER_DOMAIN)?,
+            user_domain: UserDomainName::parse(&reader.string(attr::USER_DOMAIN)?)
+                .ok_or_else(|| reader.fault(attr::USER_DOMAIN))?,
             app_id: reader.string(attr::APP_ID)?,
             twitter_user_id: reader.string(attr::TWITTER_USER_ID)?,
             twitter_username: reader.optional_string(attr::TWITTER_USERNAME)?,
@@ -184,20 +262,32 @@ pub fn token_record(item: &Item) -> Provisioned<TokenRecord> {
 pub fn session_item(pair: &IssuedPair, session_end: u64) -> Item {
     let owner = &pair.owner;
     HashMap::from([
-        (attr::UID.to_owned(), s(&owner.uid)),
-        (attr::SESSION_ID.to_owned(), s(&owner.session_id)),
-        (attr::APP_ID.to_owned(), s(&owner.app_id)),
-        (attr::USER_DOMAIN.to_owned(), s(&owner.user_domain)),
-        (attr::CREATED_AT.to_owned(), n(pair.issued_at)),
-        (attr::STATUS.to_owned(), s(SessionStatus::Active.as_str())),
-        (attr::ACCESS_TOKEN_HASH.to_owned(), s(&pair.access.hash)),
-        (attr::REFRESH_TOKEN_HASH.to_owned(), s(&pair.refresh.hash)),
-        (attr::EXPIRATION_TIME.to_owned(), n(session_end)),
+        (attr::UID.to_owned(), string_value(&owner.uid)),
+        (attr::SESSION_ID.to_owned(), string_value(&owner.session_id)),
+        (attr::APP_ID.to_owned(), string_value(&owner.app_id)),
+        (
+            attr::USER_DOMAIN.to_owned(),
+            string_value(owner.user_domain.as_str()),
+        ),
+        (attr::CREATED_AT.to_owned(), number_value(pair.issued_at)),
+        (
+            attr::STATUS.to_owned(),
+            string_value(SessionStatus::Active.as_str()),
+        ),
+        (
+            attr::ACCESS_TOKEN_HASH.to_owned(),
+            string_value(&pair.access.hash),
+        ),
+        (
+            attr::REFRESH_TOKEN_HASH.to_owned(),
+            string_value(&pair.refresh.hash),
+        ),
+        (attr::EXPIRATION_TIME.to_owned(), number_value(session_end)),
     ])
 }
 
 /// A session item read back.
-pub fn session_record(item: &Item) -> Provisioned<SessionRecord> {
+pub fn session_record(item: &Item) -> Field<SessionRecord> {
     let reader = Reader {
         item,
         name: "session".to_owned(),
@@ -218,7 +308,7 @@ pub fn session_record(item: &Item) -> Provisioned<SessionRecord> {
 }
 
 /// A listed session: the attributes the listing projects.
-pub fn session_summary(item: &Item) -> Provisioned<SessionSummary> {
+pub fn session_summary(item: &Item) -> Field<SessionSummary> {
     let reader = Reader {
         item,
         name: "session".to_owned(),
@@ -231,7 +321,7 @@ pub fn session_summary(item: &Item) -> Provisioned<SessionSummary> {
 }
 
 /// A user item read back.
-pub fn user_record(item: &Item) -> Provisioned<User> {
+pub fn user_record(item: &Item) -> Field<User> {
     let reader = Reader {
         item,
         name: "user".to_owned(),
@@ -258,7 +348,7 @@ mod tests {
             owner: TokenOwner {
                 uid: "u".into(),
                 session_id: "sid".into(),
-                user_domain: "C.DM.1".into(),
+                user_domain: UserDomainName::parse("C.DM.1").expect("domain"),
                 app_id: "app".into(),
                 twitter_user_id: "42".into(),
                 twitter_username: username.map(str::to_owned),
@@ -287,18 +377,18 @@ mod tests {
         let pair = pair(Some("jack"), Some(460));
         let stored = token_item(&pair, TokenKind::Refresh, &pair.refresh);
         let expected = item(&[
-            ("tokenHash", s("rr")),
-            ("kind", s("refresh")),
-            ("pairId", s("p")),
-            ("userDomain", s("C.DM.1")),
-            ("appId", s("app")),
-            ("twitterUserId", s("42")),
-            ("twitterUsername", s("jack")),
-            ("issuedAt", n(100)),
-            ("expirationTime", n(2_592_100)),
-            ("mcc", n(460)),
-            ("uid", s("u")),
-            ("sessionId", s("sid")),
+            ("tokenHash", string_value("rr")),
+            ("kind", string_value("refresh")),
+            ("pairId", string_value("p")),
+            ("userDomain", string_value("C.DM.1")),
+            ("appId", string_value("app")),
+            ("twitterUserId", string_value("42")),
+            ("twitterUsername", string_value("jack")),
+            ("issuedAt", number_value(100)),
+            ("expirationTime", number_value(2_592_100)),
+            ("mcc", number_value(460)),
+            ("uid", string_value("u")),
+            ("sessionId", string_value("sid")),
         ]);
         assert_eq!(stored, expected);
         assert_eq!(
@@ -313,7 +403,7 @@ mod tests {
         let bare = self::pair(None, None);
         let stored = token_item(&bare, TokenKind::Access, &bare.access);
         assert!(!stored.contains_key("mcc") && !stored.contains_key("twitterUsername"));
-        assert_eq!(stored["expirationTime"], n(7300));
+        assert_eq!(stored["expirationTime"], number_value(7300));
         assert_eq!(token_record(&stored).map(|r| r.owner), Ok(bare.owner));
     }
 
@@ -328,7 +418,7 @@ mod tests {
         assert_eq!(record.previous_refresh_token_hash, None);
         assert_eq!((record.created_at, record.expiration_time), (100, 900));
         let mut broken = stored.clone();
-        broken.insert("createdAt".into(), s("yesterday"));
+        broken.insert("createdAt".into(), string_value("yesterday"));
         assert_eq!(
             session_record(&broken).map_err(|f| f.attribute),
             Err("createdAt".to_owned())
@@ -341,7 +431,7 @@ mod tests {
             AttributeValue::M(
                 fields
                     .iter()
-                    .map(|(k, v)| ((*k).to_owned(), s(v)))
+                    .map(|(k, v)| ((*k).to_owned(), string_value(v)))
                     .collect(),
             )
         };
@@ -351,20 +441,20 @@ mod tests {
             ("consumerSecret", "cs"),
         ];
         let stored = item(&[
-            ("userDomain", s("C.DM.1")),
-            ("userDomainSecret", s("s3cret")),
+            ("userDomain", string_value("C.DM.1")),
+            ("userDomainSecret", string_value("s3cret")),
             ("enabled", AttributeValue::Bool(true)),
             (
                 "apps",
                 AttributeValue::M(HashMap::from([
                     ("tw".to_owned(), app(&full)),
                     ("nokey".to_owned(), app(&full[..1])),
-                    ("odd".to_owned(), s("x")),
+                    ("odd".to_owned(), string_value("x")),
                 ])),
             ),
         ]);
         let domain = user_domain("C.DM.1", &stored);
-        assert_eq!(domain.enabled, Ok(true));
+        assert_eq!(domain.state.enabled, Ok(true));
         assert_eq!(domain.secret.as_ref().map(Secret::expose), Ok("s3cret"));
         let apps = domain.apps.expect("apps");
         assert_eq!(
@@ -381,8 +471,12 @@ mod tests {
         );
         assert_eq!(apps["odd"], Err(fault("user domain C.DM.1", "apps.odd")));
 
-        let bare = user_domain("C.DM.1", &item(&[("userDomain", s("C.DM.1"))]));
-        assert_eq!(bare.enabled, Ok(false), "a missing enabled means disabled");
+        let bare = user_domain("C.DM.1", &item(&[("userDomain", string_value("C.DM.1"))]));
+        assert_eq!(
+            bare.state.enabled,
+            Ok(false),
+            "a missing enabled means disabled"
+        );
         assert_eq!(
             bare.secret,
             Err(fault("user domain C.DM.1", "userDomainSecret"))
@@ -392,19 +486,22 @@ mod tests {
         let wrong = user_domain(
             "C.DM.1",
             &item(&[
-                ("enabled", s("true")),
-                ("userDomainSecret", s("")),
-                ("apps", s("none")),
+                ("enabled", string_value("true")),
+                ("userDomainSecret", string_value("")),
+                ("apps", string_value("none")),
             ]),
         );
-        assert_eq!(wrong.enabled, Err(fault("user domain C.DM.1", "enabled")));
+        assert_eq!(
+            wrong.state.enabled,
+            Err(fault("user domain C.DM.1", "enabled"))
+        );
         assert_eq!(
             wrong.secret,
             Err(fault("user domain C.DM.1", "userDomainSecret"))
         );
         assert_eq!(wrong.apps, Err(fault("user domain C.DM.1", "apps")));
         assert_eq!(
-            domain_state("C.DM.1", &item(&[("enabled", n(1))])).enabled,
+            domain_state("C.DM.1", &item(&[("enabled", number_value(1))])).enabled,
             Err(fault("user domain C.DM.1", "enabled"))
         );
     }
@@ -412,13 +509,13 @@ mod tests {
     #[test]
     fn a_route_needs_a_string_data_center() {
         assert_eq!(
-            route_data_center(262, &item(&[("dataCenter", s("eu"))])),
+            route_data_center(262, &item(&[("dataCenter", string_value("eu"))])),
             Ok("eu".to_owned())
         );
         for bad in [
             item(&[]),
-            item(&[("dataCenter", n(1))]),
-            item(&[("dataCenter", s(""))]),
+            item(&[("dataCenter", number_value(1))]),
+            item(&[("dataCenter", string_value(""))]),
         ] {
             assert_eq!(
                 route_data_center(262, &bad),

@@ -18,9 +18,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
-use crate::config::{Table, Tables};
+use crate::config::{Table, TableNames};
 use crate::error::ApiError;
-use crate::scope::{self, Dependency};
+use crate::invocation::deadline::{self, Dependency};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -76,11 +76,11 @@ const BATCH_GET_ROUNDS: usize = 2;
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
-    tables: Tables,
+    tables: TableNames,
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, tables: Tables) -> Self {
+    pub fn new(client: Client, tables: TableNames) -> Self {
         DynamoStore { client, tables }
     }
 
@@ -123,7 +123,7 @@ impl DynamoStore {
         &self,
         writes: Vec<TransactWriteItem>,
         idempotency: &str,
-    ) -> Result<Transacted, ApiError> {
+    ) -> Result<Transaction, ApiError> {
         let sent = within_deadline(
             self.client
                 .transact_write_items()
@@ -133,7 +133,7 @@ impl DynamoStore {
         )
         .await?;
         match sent {
-            Ok(_) => Ok(Transacted::Done),
+            Ok(_) => Ok(Transaction::Committed),
             Err(error) => classify_transaction(&error),
         }
     }
@@ -141,15 +141,15 @@ impl DynamoStore {
 
 /// Runs one DynamoDB call within what is left of the request's deadline, timing it.
 async fn within_deadline<F: std::future::Future>(call: F) -> Result<F::Output, ApiError> {
-    scope::call(Dependency::DynamoDb, call)
+    deadline::call(Dependency::DynamoDb, call)
         .await
         .map_err(|_| ApiError::StoreUnavailable("request deadline reached"))
 }
 
 /// How a transaction ended, when it was not a failure of the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Transacted {
-    Done,
+enum Transaction {
+    Committed,
     /// Canceled: a condition failed on the writes at these positions, or another transaction
     /// held one of the items. Nothing was written.
     Canceled {
@@ -211,7 +211,7 @@ fn classify<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> ApiError {
 /// item; throttling is the store's failure.
 fn classify_transaction<R>(
     error: &SdkError<TransactWriteItemsError, R>,
-) -> Result<Transacted, ApiError> {
+) -> Result<Transaction, ApiError> {
     if let SdkError::ServiceError(service) = error
         && let TransactWriteItemsError::TransactionCanceledException(canceled) = service.err()
     {
@@ -235,7 +235,7 @@ fn classify_transaction<R>(
             .map(|(i, _)| i)
             .collect();
         if !failed_conditions.is_empty() || reasons.contains(&"TransactionConflict") {
-            return Ok(Transacted::Canceled { failed_conditions });
+            return Ok(Transaction::Canceled { failed_conditions });
         }
         return Err(ApiError::Internal("transaction canceled"));
     }

@@ -3,18 +3,21 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
-use super::items::{n, s};
-use super::{DynamoStore, Item, Transacted, attr, classify, items, keys, within_deadline};
+use super::items::{number_value, session_key, string_value};
+use super::{DynamoStore, Item, Transaction, attr, classify, items, keys, within_deadline};
 use crate::config::Table;
+use crate::domain::grant::IssuedPair;
+use crate::domain::session::{RevokedReason, SessionStatus, TokenKind, TokenState};
+use crate::domain::token::{PresentedToken, random_hex};
+use crate::domain::user::USER_ACTIVE;
 use crate::error::ApiError;
 use crate::ports::{
-    IssuedPair, NewSession, Revocation, Rotation, SessionLister, SessionRevoker, SessionRotator,
-    SessionStarter, SessionSummary, TokenReader, TokenState, Written,
+    Conditional, DomainRead, NewSession, Revocation, Rotation, SessionLister, SessionRevoker,
+    SessionRotator, SessionStarter, SessionSummary, TokenReader,
 };
-use crate::session::{RevokedReason, SessionStatus, TokenKind, USER_ACTIVE};
-use crate::token::{TokenRoute, random_hex};
 
 /// DynamoDB's limit of items in one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -62,13 +65,6 @@ fn pair_puts(token_table: &str, pair: &IssuedPair) -> Result<[TransactWriteItem;
     ])
 }
 
-fn session_key(uid: &str, session_id: &str) -> Item {
-    HashMap::from([
-        (attr::UID.to_owned(), s(uid)),
-        (attr::SESSION_ID.to_owned(), s(session_id)),
-    ])
-}
-
 impl SessionStarter for DynamoStore {
     async fn start_session(&self, session: &NewSession) -> Result<(), ApiError> {
         let pair = &session.pair;
@@ -95,20 +91,20 @@ impl SessionStarter for DynamoStore {
             ],
         )
         .table_name(self.table(Table::User)?)
-        .set_key(Some(HashMap::from([(attr::UID.to_owned(), s(&owner.uid))])))
+        .set_key(Some(items::user_key(&owner.uid)))
         .condition_expression(
             "attribute_not_exists(#uid) OR (#userDomain = :domain AND #twitterUserId = :twitterUser)",
         )
-        .expression_attribute_values(":domain", s(&owner.user_domain))
-        .expression_attribute_values(":twitterUser", s(&owner.twitter_user_id))
-        .expression_attribute_values(":now", n(pair.issued_at))
-        .expression_attribute_values(":active", n(USER_ACTIVE));
+        .expression_attribute_values(":domain", string_value(owner.user_domain.as_str()))
+        .expression_attribute_values(":twitterUser", string_value(&owner.twitter_user_id))
+        .expression_attribute_values(":now", number_value(pair.issued_at))
+        .expression_attribute_values(":active", number_value(USER_ACTIVE));
         // The latest username seen; an answer without one keeps the last.
         if let Some(username) = &owner.twitter_username {
             set.push("#twitterUsername = :username");
             user = user
                 .expression_attribute_names("#twitterUsername", attr::TWITTER_USERNAME)
-                .expression_attribute_values(":username", s(username));
+                .expression_attribute_values(":username", string_value(username));
         }
         let user = user
             .update_expression(format!("SET {}", set.join(", ")))
@@ -127,11 +123,11 @@ impl SessionStarter for DynamoStore {
             write(user),
         ];
         match self.transact(writes, &pair.pair_id).await? {
-            Transacted::Done => Ok(()),
-            Transacted::Canceled { failed_conditions } if failed_conditions.is_empty() => {
+            Transaction::Committed => Ok(()),
+            Transaction::Canceled { failed_conditions } if failed_conditions.is_empty() => {
                 Err(ApiError::StoreUnavailable("transaction conflict"))
             }
-            Transacted::Canceled { .. } => {
+            Transaction::Canceled { .. } => {
                 Err(ApiError::Internal("login write refused by a condition"))
             }
         }
@@ -141,33 +137,29 @@ impl SessionStarter for DynamoStore {
 impl TokenReader for DynamoStore {
     async fn token_state(
         &self,
-        route: &TokenRoute,
-        token_hash: &str,
-        with_domain: bool,
+        presented: &PresentedToken,
+        domain: DomainRead,
     ) -> Result<TokenState, ApiError> {
+        let route = &presented.route;
         let token_table = self.table(Table::Token)?;
         let session_table = self.table(Table::Session)?;
         // Strongly consistent: a token just issued, rotated or revoked is seen as it is now.
         let mut wanted = HashMap::from([
             (
                 token_table.to_owned(),
-                keys(
-                    HashMap::from([(attr::TOKEN_HASH.to_owned(), s(token_hash))]),
-                    true,
-                    None,
-                )?,
+                keys(items::token_key(&presented.hash), true, None)?,
             ),
             (
                 session_table.to_owned(),
                 keys(session_key(&route.uid, &route.session_id), true, None)?,
             ),
         ]);
-        let domain_table = if with_domain {
+        let domain_table = if domain == DomainRead::Include {
             let table = self.table(Table::UserDomain)?;
             wanted.insert(
                 table.to_owned(),
                 keys(
-                    HashMap::from([(attr::USER_DOMAIN.to_owned(), s(&route.user_domain))]),
+                    items::domain_key(route.user_domain.as_str()),
                     true,
                     // Only whether it is enabled: no secret leaves the table here.
                     Some(&[attr::USER_DOMAIN, attr::ENABLED]),
@@ -192,7 +184,7 @@ impl TokenReader for DynamoStore {
             .transpose()?;
         let domain = domain_table
             .and_then(&mut first)
-            .map(|item| items::domain_state(&route.user_domain, &item));
+            .map(|item| items::domain_state(route.user_domain.as_str(), &item));
         Ok(TokenState {
             token,
             session,
@@ -202,7 +194,7 @@ impl TokenReader for DynamoStore {
 }
 
 impl SessionRotator for DynamoStore {
-    async fn rotate(&self, rotation: &Rotation) -> Result<Written, ApiError> {
+    async fn rotate(&self, rotation: &Rotation) -> Result<Conditional, ApiError> {
         let pair = &rotation.pair;
         let owner = &pair.owner;
         let token_table = self.table(Table::Token)?;
@@ -218,11 +210,11 @@ impl SessionRotator for DynamoStore {
         )
         .table_name(self.table(Table::Session)?)
         .set_key(Some(session_key(&owner.uid, &owner.session_id)))
-        .expression_attribute_values(":active", s(SessionStatus::Active.as_str()))
-        .expression_attribute_values(":access", s(&pair.access.hash))
-        .expression_attribute_values(":refresh", s(&pair.refresh.hash))
-        .expression_attribute_values(":presented", s(&rotation.presented_hash))
-        .expression_attribute_values(":now", n(pair.issued_at));
+        .expression_attribute_values(":active", string_value(SessionStatus::Active.as_str()))
+        .expression_attribute_values(":access", string_value(&pair.access.hash))
+        .expression_attribute_values(":refresh", string_value(&pair.refresh.hash))
+        .expression_attribute_values(":presented", string_value(&rotation.presented_hash))
+        .expression_attribute_values(":now", number_value(pair.issued_at));
         session = if rotation.grace_retry {
             // The window stays where the first rotation put it.
             session
@@ -232,7 +224,7 @@ impl SessionRotator for DynamoStore {
                 .condition_expression(
                     "#status = :active AND #refreshTokenHash = :current AND #previousRefreshTokenHash = :presented",
                 )
-                .expression_attribute_values(":current", s(&rotation.current_refresh_hash))
+                .expression_attribute_values(":current", string_value(&rotation.current_refresh_hash))
         } else {
             session
                 .update_expression(
@@ -248,13 +240,13 @@ impl SessionRotator for DynamoStore {
         let [access, refresh] = pair_puts(token_table, pair)?;
         let writes = vec![access, refresh, write(session)];
         match self.transact(writes, &pair.pair_id).await? {
-            Transacted::Done => Ok(Written::Done),
-            Transacted::Canceled { failed_conditions }
+            Transaction::Committed => Ok(Conditional::Applied),
+            Transaction::Canceled { failed_conditions }
                 if failed_conditions.iter().any(|&i| i < 2) =>
             {
                 Err(ApiError::Internal("token hash already stored"))
             }
-            Transacted::Canceled { .. } => Ok(Written::Conflict),
+            Transaction::Canceled { .. } => Ok(Conditional::Conflict),
         }
     }
 }
@@ -272,9 +264,9 @@ pub fn revocation(
         .set_key(Some(session_key(uid, session_id)))
         .update_expression("SET #status = :revoked, #revokedReason = :reason")
         .condition_expression("#status = :active")
-        .expression_attribute_values(":revoked", s(SessionStatus::Revoked.as_str()))
-        .expression_attribute_values(":active", s(SessionStatus::Active.as_str()))
-        .expression_attribute_values(":reason", s(reason.as_str()))
+        .expression_attribute_values(":revoked", string_value(SessionStatus::Revoked.as_str()))
+        .expression_attribute_values(":active", string_value(SessionStatus::Active.as_str()))
+        .expression_attribute_values(":reason", string_value(reason.as_str()))
         .build()
         .map(write)
         .map_err(|_| ApiError::Internal("session update construction"))
@@ -295,18 +287,18 @@ impl SessionRevoker for DynamoStore {
                 .map(|session_id| revocation(table, uid, session_id, reason))
                 .collect::<Result<Vec<_>, _>>()?;
             match self.transact(writes, &random_hex::<16>()?).await? {
-                Transacted::Done => revoked += batch.len(),
-                Transacted::Canceled { .. } => {
+                Transaction::Committed => revoked += batch.len(),
+                Transaction::Canceled { .. } => {
                     return Ok(Revocation {
                         revoked,
-                        written: Written::Conflict,
+                        outcome: Conditional::Conflict,
                     });
                 }
             }
         }
         Ok(Revocation {
             revoked,
-            written: Written::Done,
+            outcome: Conditional::Applied,
         })
     }
 }
@@ -317,21 +309,17 @@ impl SessionLister for DynamoStore {
         let mut sessions = Vec::new();
         let mut start = None;
         loop {
-            let query = self
-                .client
-                .query()
-                .table_name(table)
-                .key_condition_expression("#uid = :uid")
+            let query = sessions_of(self.client.query(), table, uid)
                 .filter_expression("#status = :active")
                 .projection_expression("#sessionId, #createdAt, #expirationTime")
-                .expression_attribute_names("#uid", attr::UID)
                 .expression_attribute_names("#status", attr::STATUS)
                 .expression_attribute_names("#sessionId", attr::SESSION_ID)
                 .expression_attribute_names("#createdAt", attr::CREATED_AT)
                 .expression_attribute_names("#expirationTime", attr::EXPIRATION_TIME)
-                .expression_attribute_values(":uid", s(uid))
-                .expression_attribute_values(":active", s(SessionStatus::Active.as_str()))
-                .consistent_read(true)
+                .expression_attribute_values(
+                    ":active",
+                    string_value(SessionStatus::Active.as_str()),
+                )
                 .set_exclusive_start_key(start)
                 .send();
             let page = within_deadline(query)
@@ -346,4 +334,14 @@ impl SessionLister for DynamoStore {
             }
         }
     }
+}
+
+/// A query of one user's sessions, read as they are now: the listing's and the admin CLI's.
+pub fn sessions_of(query: QueryFluentBuilder, table: &str, uid: &str) -> QueryFluentBuilder {
+    query
+        .table_name(table)
+        .key_condition_expression("#uid = :uid")
+        .expression_attribute_names("#uid", attr::UID)
+        .expression_attribute_values(":uid", string_value(uid))
+        .consistent_read(true)
 }

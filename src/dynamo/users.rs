@@ -1,9 +1,10 @@
 //! The users table: read by userInfo (written by the login transaction, in `sessions`).
 
-use super::{DynamoStore, attr, classify, items, within_deadline};
+use super::{DynamoStore, classify, items, within_deadline};
 use crate::config::Table;
+use crate::domain::user::User;
 use crate::error::ApiError;
-use crate::ports::{User, UserReader};
+use crate::ports::UserReader;
 
 impl UserReader for DynamoStore {
     async fn user(&self, uid: &str) -> Result<Option<User>, ApiError> {
@@ -11,7 +12,7 @@ impl UserReader for DynamoStore {
             self.client
                 .get_item()
                 .table_name(self.table(Table::User)?)
-                .key(attr::UID, items::s(uid))
+                .set_key(Some(items::user_key(uid)))
                 // A user who has just signed in must find their record.
                 .consistent_read(true)
                 .send(),

@@ -8,28 +8,22 @@
 //! - no token, or one that is unknown, expired or revoked: the error `Unauthorized` (401);
 //! - DynamoDB failing: another error, never a Deny, since a Deny would be cached.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
     ApiGatewayCustomAuthorizerResponse,
 };
 use lambda_http::aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lambda_http::http::header::AUTHORIZATION;
-use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
-use lambda_http::{BoxFuture, Error, service_fn};
+use lambda_http::lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
 
-use crate::clock::Clock;
-use crate::endpoints::domain_usable;
+use crate::domain::token::PresentedToken;
+use crate::domain::user_domain::DomainState;
+use crate::endpoints::token_check::TokenCheck;
 use crate::error::ApiError;
 use crate::http::params::authorization_token;
-use crate::metrics;
-use crate::ports::TokenReader;
-use crate::scope;
-use crate::session::{self, Lifetimes, TokenKind};
-use crate::token::PresentedToken;
+use crate::invocation::{Answered, Caller, Handler, Invocation, Report, RouteTrust};
+use crate::ports::{DomainRead, TokenReader};
 
 /// The operation's name in log lines and metrics.
 pub const OPERATION: &str = "tokenAuthorizer";
@@ -57,17 +51,16 @@ pub enum Decision {
 
 pub struct Authorizer<S> {
     store: S,
-    lifetimes: Lifetimes,
-    clock: Arc<dyn Clock>,
+    check: TokenCheck,
 }
 
+/// The authorizer's answer to API Gateway.
+pub type AuthorizerResponse = ApiGatewayCustomAuthorizerResponse<Option<Principal>>;
+
 impl<S: TokenReader + Sync> Authorizer<S> {
-    pub fn new(store: S, lifetimes: Lifetimes, clock: Arc<dyn Clock>) -> Self {
-        Authorizer {
-            store,
-            lifetimes,
-            clock,
-        }
+    /// `check` judges access tokens.
+    pub fn new(store: S, check: TokenCheck) -> Self {
+        Authorizer { store, check }
     }
 
     /// Decides on the `Authorization` header's value. An error is a failure to decide.
@@ -78,30 +71,22 @@ impl<S: TokenReader + Sync> Authorizer<S> {
         else {
             return Ok(Decision::Unauthorized);
         };
-        let state = self
-            .store
-            .token_state(&presented.route, &presented.hash, true)
+        let checked = self
+            .check
+            .read(&self.store, &presented, DomainRead::Include)
             .await?;
-        let now = self.clock.now()?;
-        let Ok(live) = session::check(
-            TokenKind::Access,
-            &presented,
-            state.token.as_ref(),
-            state.session.as_ref(),
-            now,
-            &self.lifetimes,
-        ) else {
+        let Ok(live) = checked.live() else {
             return Ok(Decision::Unauthorized);
         };
         let owner = &live.token.owner;
         let principal = Principal {
             uid: owner.uid.clone(),
             session_id: owner.session_id.clone(),
-            user_domain: owner.user_domain.clone(),
+            user_domain: owner.user_domain.to_string(),
             app_id: owner.app_id.clone(),
             twitter_user_id: owner.twitter_user_id.clone(),
         };
-        match domain_usable(state.domain.as_ref()) {
+        match DomainState::usable(checked.state.domain.as_ref()) {
             Ok(()) => Ok(Decision::Allow(principal)),
             Err(ApiError::UnknownUserDomain | ApiError::UserDomainDisabled) => {
                 Ok(Decision::Deny(principal))
@@ -109,15 +94,18 @@ impl<S: TokenReader + Sync> Authorizer<S> {
             Err(error) => Err(error),
         }
     }
+}
 
-    /// One invocation: the authorizer event in, the policy (or an error) out, one log line.
-    pub async fn invoke(
+impl<S: TokenReader + Sync> Handler for Authorizer<S> {
+    type Event = ApiGatewayCustomAuthorizerRequestTypeRequest;
+    type Response = AuthorizerResponse;
+
+    /// One invocation: the authorizer event in, the policy (or an error) out.
+    async fn handle(
         &self,
         event: ApiGatewayCustomAuthorizerRequestTypeRequest,
-        request_id: &str,
-        deadline: Option<Instant>,
-    ) -> Result<ApiGatewayCustomAuthorizerResponse<Option<Principal>>, Diagnostic> {
-        let started = Instant::now();
+        invocation: &Invocation,
+    ) -> Result<AuthorizerResponse, Diagnostic> {
         // Two tokens are no token: which one was meant cannot be told.
         let repeated = event
             .multi_value_headers
@@ -130,33 +118,30 @@ impl<S: TokenReader + Sync> Authorizer<S> {
             (Some(value), None) if !repeated => value.to_str().ok(),
             _ => None,
         };
-        let (decided, spent) = scope::run(deadline, self.decide(authorization)).await;
-        let (outcome, principal) = match &decided {
+        let (decided, time) = invocation.run(self.decide(authorization)).await;
+        let (decision, principal) = match &decided {
             Ok(Decision::Allow(p)) => ("allow", Some(p)),
             Ok(Decision::Deny(p)) => ("deny", Some(p)),
             Ok(Decision::Unauthorized) => ("unauthorized", None),
             Err(_) => ("error", None),
         };
+        let caller = principal.map_or_else(Caller::default, |p| Caller {
+            user_domain: Some(p.user_domain.clone()),
+            app_id: Some(p.app_id.clone()),
+            uid: Some(p.uid.clone()),
+            session_id: Some(p.session_id.clone()),
+            route: RouteTrust::Verified,
+        });
         let error = decided.as_ref().err();
-        let latency = started.elapsed();
-        tracing::info!(
-            request_id,
-            outcome,
-            code = error.map_or(0, ApiError::code),
-            latency_us = latency.as_micros() as u64,
-            dynamodb_us = spent.dynamodb.as_micros() as u64,
-            user_domain = principal.map_or("", |p| p.user_domain.as_str()),
-            uid = principal.map_or("", |p| p.uid.as_str()),
-            session_id = principal.map_or("", |p| p.session_id.as_str()),
-            detail = error.map_or("", ApiError::detail),
-            "{OPERATION}"
-        );
-        metrics::emit(&metrics::Record {
+        invocation.report(&Report {
             operation: OPERATION,
-            outcome,
-            latency,
-            spent,
-            reuse_detected: false,
+            answered: Answered::Policy {
+                decision,
+                code: error.map_or(0, ApiError::code),
+            },
+            caller: &caller,
+            error,
+            time,
         });
         let stage = event
             .method_arn
@@ -173,24 +158,6 @@ impl<S: TokenReader + Sync> Authorizer<S> {
             Err(_) => Err(failure("the token could not be checked")),
         }
     }
-}
-
-/// Serves the authorizer until the Lambda runtime stops.
-pub async fn run<S: TokenReader + Sync>(authorizer: Authorizer<S>) -> Result<(), Error> {
-    let authorizer = &authorizer;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| {
-            let deadline = scope::deadline_from_lambda(event.context.deadline);
-            // Boxed: the nested futures' types are otherwise too deep for the compiler's limit.
-            let decision: BoxFuture<'_, _> = Box::pin(async move {
-                authorizer
-                    .invoke(event.payload, &event.context.request_id, deadline)
-                    .await
-            });
-            decision
-        },
-    ))
-    .await
 }
 
 /// An error API Gateway answers as an authorizer failure; our own words only.
@@ -213,11 +180,7 @@ pub fn stage_resource(method_arn: &str) -> Option<String> {
     Some(format!("{prefix}:{api}/{stage}/*/*"))
 }
 
-fn policy(
-    effect: IamPolicyEffect,
-    resource: String,
-    principal: Principal,
-) -> ApiGatewayCustomAuthorizerResponse<Option<Principal>> {
+fn policy(effect: IamPolicyEffect, resource: String, principal: Principal) -> AuthorizerResponse {
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".to_owned()];
     statement.effect = effect;

@@ -2,22 +2,21 @@
 //! default), the user's other sessions (`others`) or all of them (`global`). The access token
 //! comes in the `Authorization` header, raw or as `Bearer <token>`.
 
-use std::sync::Arc;
-
 use lambda_http::Request;
 use lambda_http::RequestExt;
 use lambda_http::http::header::AUTHORIZATION;
 use serde::Serialize;
 
-use crate::clock::Clock;
+use crate::domain::session::{RevokedReason, session_end};
+use crate::domain::token::PresentedToken;
+use crate::endpoints::token_check::TokenCheck;
 use crate::error::{ApiError, Rejection};
 use crate::http::params::{MAX_PARAMETER_BYTES, authorization_token, required};
-use crate::http::{Answer, Endpoint, Subject};
-use crate::ports::{SessionLister, SessionRevoker, TokenReader, Written};
-use crate::session::{self, Lifetimes, RevokedReason, TokenKind, session_end};
-use crate::token::PresentedToken;
+use crate::http::{Endpoint, Outcome};
+use crate::invocation::Caller;
+use crate::ports::{Conditional, DomainRead, SessionLister, SessionRevoker, TokenReader};
 
-pub const SCOPE: &str = "scope";
+pub const SCOPE_PARAMETER: &str = "scope";
 /// How the header is named in an `extMsg`.
 pub const AUTHORIZATION_NAME: &str = "Authorization";
 
@@ -26,7 +25,7 @@ const ATTEMPTS: usize = 3;
 
 /// Which of the user's sessions a logout ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub enum LogoutScope {
     /// The session of the token presented.
     Local,
     /// Every other session of the user.
@@ -35,15 +34,15 @@ pub enum Scope {
     Global,
 }
 
-impl Scope {
+impl LogoutScope {
     /// The `scope` parameter: absent means `local`; given twice or any other value is 4001.
-    pub fn from_values(values: &[&str]) -> Result<Scope, ApiError> {
+    pub fn from_values(values: &[&str]) -> Result<LogoutScope, ApiError> {
         match values {
-            [] => Ok(Scope::Local),
-            ["local"] => Ok(Scope::Local),
-            ["others"] => Ok(Scope::Others),
-            ["global"] => Ok(Scope::Global),
-            _ => Err(ApiError::ParameterFormat(SCOPE)),
+            [] => Ok(LogoutScope::Local),
+            ["local"] => Ok(LogoutScope::Local),
+            ["others"] => Ok(LogoutScope::Others),
+            ["global"] => Ok(LogoutScope::Global),
+            _ => Err(ApiError::ParameterFormat(SCOPE_PARAMETER)),
         }
     }
 }
@@ -57,43 +56,40 @@ pub struct LoggedOut {
 
 pub struct Logout<S> {
     store: S,
-    lifetimes: Lifetimes,
-    clock: Arc<dyn Clock>,
+    check: TokenCheck,
 }
 
 impl<S> Logout<S>
 where
     S: TokenReader + SessionLister + SessionRevoker + Sync,
 {
-    pub fn new(store: S, lifetimes: Lifetimes, clock: Arc<dyn Clock>) -> Self {
-        Logout {
-            store,
-            lifetimes,
-            clock,
-        }
+    /// `check` judges access tokens.
+    pub fn new(store: S, check: TokenCheck) -> Self {
+        Logout { store, check }
     }
 
+    /// Ends the sessions `scope` names. `caller` names the token's session once the token is
+    /// found to be ours.
     pub async fn logout(
         &self,
         presented: &PresentedToken,
-        scope: Scope,
+        scope: LogoutScope,
+        caller: &mut Caller,
     ) -> Result<LoggedOut, ApiError> {
         let route = &presented.route;
+        let session_max = self.check.rules.session_max;
         let mut revoked = 0;
         for _ in 0..ATTEMPTS {
-            let state = self
-                .store
-                .token_state(route, &presented.hash, false)
+            let checked = self
+                .check
+                .read(&self.store, presented, DomainRead::Skip)
                 .await?;
-            let now = self.clock.now()?;
-            if let Err(rejection) = session::check(
-                TokenKind::Access,
-                presented,
-                state.token.as_ref(),
-                state.session.as_ref(),
-                now,
-                &self.lifetimes,
-            ) {
+            let now = checked.now;
+            let verdict = checked.live().map(|_| ());
+            if verdict != Err(Rejection::Invalid) {
+                *caller = Caller::verified(route);
+            }
+            if let Err(rejection) = verdict {
                 // An earlier attempt already revoked some sessions, and another request then
                 // ended this one: what was asked for is done.
                 if revoked > 0 && rejection == Rejection::Revoked {
@@ -105,21 +101,19 @@ where
             }
 
             let mut targets = Vec::new();
-            if scope != Scope::Local {
+            if scope != LogoutScope::Local {
                 let listed = self.store.active_sessions(&route.uid).await?;
                 targets.extend(
                     listed
                         .into_iter()
                         .filter(|s| s.session_id != route.session_id)
-                        .filter(|s| {
-                            now < session_end(s.created_at, s.expiration_time, &self.lifetimes)
-                        })
+                        .filter(|s| now < session_end(s.created_at, s.expiration_time, session_max))
                         .map(|s| s.session_id),
                 );
             }
             // This session last, so a logout that fails part-way leaves its token live for a
             // retry.
-            if scope != Scope::Others {
+            if scope != LogoutScope::Others {
                 targets.push(route.session_id.clone());
             }
             if targets.is_empty() {
@@ -132,7 +126,7 @@ where
                 .revoke(&route.uid, &targets, RevokedReason::Logout)
                 .await?;
             revoked += revocation.revoked;
-            if revocation.written == Written::Done {
+            if revocation.outcome == Conditional::Applied {
                 return Ok(LoggedOut {
                     revoked_sessions: revoked,
                 });
@@ -151,29 +145,26 @@ where
     const OPERATION: &'static str = "userLogout";
     type Data = LoggedOut;
 
-    async fn answer(&self, request: &Request) -> Answer<LoggedOut> {
+    async fn answer(&self, request: &Request) -> Outcome<LoggedOut> {
         let parsed = (|| {
             let raw = bearer(request)?;
             let query = request.query_string_parameters_ref();
-            let scopes = query.and_then(|q| q.all(SCOPE)).unwrap_or_default();
-            let scope = Scope::from_values(&scopes)?;
-            let presented = PresentedToken::parse(raw).ok_or(Rejection::Invalid)?;
-            Ok::<_, ApiError>((presented, scope))
+            let scopes = query
+                .and_then(|q| q.all(SCOPE_PARAMETER))
+                .unwrap_or_default();
+            let scope = LogoutScope::from_values(&scopes)?;
+            Ok::<_, ApiError>((PresentedToken::parse(raw), scope))
         })();
         let (presented, scope) = match parsed {
-            Ok(parsed) => parsed,
-            Err(error) => return Answer::refused(error, Subject::default()),
+            Ok((Some(presented), scope)) => (presented, scope),
+            Ok((None, _)) => {
+                return Outcome::refused(Rejection::Invalid.into(), Caller::unverified());
+            }
+            Err(error) => return Outcome::refused(error, Caller::default()),
         };
-        let subject = Subject {
-            user_domain: Some(presented.route.user_domain.clone()),
-            uid: Some(presented.route.uid.clone()),
-            session_id: Some(presented.route.session_id.clone()),
-            ..Subject::default()
-        };
-        Answer {
-            outcome: self.logout(&presented, scope).await,
-            subject,
-        }
+        let mut caller = Caller::unverified();
+        let result = self.logout(&presented, scope, &mut caller).await;
+        Outcome { result, caller }
     }
 }
 
@@ -197,10 +188,16 @@ mod tests {
 
     #[test]
     fn scope_values() {
-        assert_eq!(Scope::from_values(&[]), Ok(Scope::Local));
-        assert_eq!(Scope::from_values(&["local"]), Ok(Scope::Local));
-        assert_eq!(Scope::from_values(&["others"]), Ok(Scope::Others));
-        assert_eq!(Scope::from_values(&["global"]), Ok(Scope::Global));
+        assert_eq!(LogoutScope::from_values(&[]), Ok(LogoutScope::Local));
+        assert_eq!(LogoutScope::from_values(&["local"]), Ok(LogoutScope::Local));
+        assert_eq!(
+            LogoutScope::from_values(&["others"]),
+            Ok(LogoutScope::Others)
+        );
+        assert_eq!(
+            LogoutScope::from_values(&["global"]),
+            Ok(LogoutScope::Global)
+        );
         for bad in [
             &["Global"][..],
             &[""],
@@ -209,7 +206,7 @@ mod tests {
             &["local", "global"],
         ] {
             assert_eq!(
-                Scope::from_values(bad),
+                LogoutScope::from_values(bad),
                 Err(ApiError::ParameterFormat("scope")),
                 "{bad:?}"
             );

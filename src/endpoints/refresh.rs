@@ -3,18 +3,20 @@
 //! session. Two DynamoDB requests on the normal path: one read, one transaction. Checks are
 //! numbered as in `docs/openapi.yaml`.
 
-use std::sync::Arc;
-
 use lambda_http::Request;
 
-use crate::clock::Clock;
-use crate::endpoints::{Grant, domain_usable, issue_pair};
+use crate::domain::grant::{Grant, issue_pair};
+use crate::domain::session::{Freshness, Lifetimes, RevokedReason};
+use crate::domain::token::PresentedToken;
+use crate::domain::user_domain::DomainState;
+use crate::endpoints::token_check::TokenCheck;
 use crate::error::{ApiError, Rejection};
 use crate::http::params::{query_and_form_values, single};
-use crate::http::{Answer, Endpoint, Subject};
-use crate::ports::{Rotation, SessionRevoker, SessionRotator, TokenReader, Written};
-use crate::session::{self, Lifetimes, RevokedReason, Standing, TokenKind};
-use crate::token::PresentedToken;
+use crate::http::{Endpoint, Outcome};
+use crate::invocation::Caller;
+use crate::ports::{
+    Conditional, DomainRead, Rotation, SessionRevoker, SessionRotator, TokenReader,
+};
 
 pub const REFRESH_TOKEN: &str = "refreshToken";
 
@@ -24,56 +26,62 @@ const ATTEMPTS: usize = 3;
 pub struct Refresh<S> {
     store: S,
     lifetimes: Lifetimes,
-    clock: Arc<dyn Clock>,
+    check: TokenCheck,
 }
 
 impl<S> Refresh<S>
 where
     S: TokenReader + SessionRotator + SessionRevoker + Sync,
 {
-    pub fn new(store: S, lifetimes: Lifetimes, clock: Arc<dyn Clock>) -> Self {
+    /// `check` judges refresh tokens; `lifetimes` bound the pairs it issues.
+    pub fn new(store: S, lifetimes: Lifetimes, check: TokenCheck) -> Self {
         Refresh {
             store,
             lifetimes,
-            clock,
+            check,
         }
     }
 
     /// Checks 3 to 5, then the rotation. A write that lost a race is decided again from a
     /// fresh read: the loser of two simultaneous refreshes finds itself in the grace window.
-    pub async fn refresh(&self, presented: &PresentedToken) -> Result<Grant, ApiError> {
+    /// `caller` names the token's session once the token is found to be ours.
+    pub async fn refresh(
+        &self,
+        presented: &PresentedToken,
+        caller: &mut Caller,
+    ) -> Result<Grant, ApiError> {
         for _ in 0..ATTEMPTS {
-            let state = self
-                .store
-                .token_state(&presented.route, &presented.hash, true)
+            let checked = self
+                .check
+                .read(&self.store, presented, DomainRead::Include)
                 .await?;
-            let now = self.clock.now()?;
-            let live = match session::check(
-                TokenKind::Refresh,
-                presented,
-                state.token.as_ref(),
-                state.session.as_ref(),
-                now,
-                &self.lifetimes,
-            ) {
+            let verdict = checked.live();
+            if verdict.as_ref().err() != Some(&Rejection::Invalid) {
+                *caller = Caller::verified(&presented.route);
+            }
+            let live = match verdict {
                 Ok(live) => live,
                 Err(Rejection::Reused) => return Err(self.revoke_for_reuse(presented).await),
                 Err(rejection) => return Err(rejection.into()),
             };
-            domain_usable(state.domain.as_ref())?;
+            DomainState::usable(checked.state.domain.as_ref())?;
 
-            let session_end = live.session.end(&self.lifetimes);
-            let (pair, grant) =
-                issue_pair(live.token.owner.clone(), now, session_end, &self.lifetimes)?;
+            let session_end = live.session.end(self.lifetimes.session_max);
+            let (pair, grant) = issue_pair(
+                live.token.owner.clone(),
+                checked.now,
+                session_end,
+                &self.lifetimes,
+            )?;
             let rotation = Rotation {
                 pair,
                 presented_hash: presented.hash.clone(),
                 current_refresh_hash: live.session.refresh_token_hash.clone(),
-                grace_retry: live.standing == Standing::GraceRetry,
+                grace_retry: live.freshness == Freshness::WithinGrace,
             };
             match self.store.rotate(&rotation).await? {
-                Written::Done => return Ok(grant),
-                Written::Conflict => continue,
+                Conditional::Applied => return Ok(grant),
+                Conditional::Conflict => continue,
             }
         }
         Err(ApiError::StoreUnavailable(
@@ -114,25 +122,18 @@ where
     const OPERATION: &'static str = "refreshToken";
     type Data = Grant;
 
-    async fn answer(&self, request: &Request) -> Answer<Grant> {
+    async fn answer(&self, request: &Request) -> Outcome<Grant> {
         // Checks 1 and 2: the token, once, from the query string and the form body together.
         let values = query_and_form_values(request, REFRESH_TOKEN);
         let raw = match single(&values, REFRESH_TOKEN, ApiError::MissingToken) {
             Ok(raw) => raw,
-            Err(error) => return Answer::refused(error, Subject::default()),
+            Err(error) => return Outcome::refused(error, Caller::default()),
         };
         let Some(presented) = PresentedToken::parse(raw) else {
-            return Answer::refused(Rejection::Invalid.into(), Subject::default());
+            return Outcome::refused(Rejection::Invalid.into(), Caller::unverified());
         };
-        let subject = Subject {
-            user_domain: Some(presented.route.user_domain.clone()),
-            uid: Some(presented.route.uid.clone()),
-            session_id: Some(presented.route.session_id.clone()),
-            ..Subject::default()
-        };
-        Answer {
-            outcome: self.refresh(&presented).await,
-            subject,
-        }
+        let mut caller = Caller::unverified();
+        let result = self.refresh(&presented, &mut caller).await;
+        Outcome { result, caller }
     }
 }

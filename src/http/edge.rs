@@ -1,70 +1,81 @@
-//! Runs an [`Endpoint`] as a Lambda function: every payload gets the envelope, one log line
-//! with the request id, and one metric record.
+//! Runs an [`Endpoint`] as a Lambda function: every payload gets the envelope, and the
+//! invocation its log line and metric record.
 //!
 //! The event is converted here rather than inside `lambda_http::run`, because lambda_http's
 //! conversion panics on some malformed events (raw spaces in a v2 query string, a bad Host,
 //! body that is not base64...). Such a request answers 4001; a payload that is no API Gateway
 //! event at all answers 5000.
 
-use std::convert::Infallible;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Instant;
 
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
-use lambda_http::lambda_runtime::{self, Context, LambdaEvent};
+use lambda_http::lambda_runtime::{Context, Diagnostic};
 use lambda_http::request::{LambdaRequest, RequestOrigin};
-use lambda_http::{Body, BoxFuture, Error, Request, RequestExt, Response, service_fn};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::error::{ApiError, Rejection};
-use crate::http::{Answer, Endpoint, Subject, envelope};
-use crate::metrics;
-use crate::scope::{self, Spent};
+use crate::error::ApiError;
+use crate::http::{Endpoint, Outcome, envelope};
+use crate::invocation::deadline::DependencyTime;
+use crate::invocation::{self, Answered, Caller, Handler, Invocation, Report};
 
 /// Serves `endpoint` until the Lambda runtime stops.
 pub async fn run<E: Endpoint>(endpoint: E) -> Result<(), Error> {
-    let endpoint = &endpoint;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        // Boxed: the nested futures' types are otherwise too deep for the compiler's limit.
-        let answer: BoxFuture<'_, GatewayResponse> =
-            Box::pin(async move { invoke(endpoint, &event.payload, event.context).await });
-        async move { Ok::<_, Infallible>(answer.await) }
-    }))
-    .await
+    invocation::serve(HttpFunction(endpoint)).await
+}
+
+/// An HTTP endpoint as the runtime drives it: the raw payload in, API Gateway's response out.
+pub struct HttpFunction<E>(pub E);
+
+impl<E: Endpoint> Handler for HttpFunction<E> {
+    type Event = Box<RawValue>;
+    type Response = ProxyResponse;
+
+    async fn handle(
+        &self,
+        event: Box<RawValue>,
+        invocation: &Invocation,
+    ) -> Result<ProxyResponse, Diagnostic> {
+        Ok(answer(&self.0, &event, invocation).await)
+    }
 }
 
 /// What API Gateway gets back, in the shape of the event's kind.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum GatewayResponse {
+pub enum ProxyResponse {
     V1(ApiGatewayProxyResponse),
     V2(ApiGatewayV2httpResponse),
 }
 
-/// One invocation: the raw payload in, API Gateway's response out. Dependencies are bounded
-/// by the invocation's deadline.
+/// One invocation with this Lambda context: the raw payload in, API Gateway's response out.
 pub async fn invoke<E: Endpoint>(
     endpoint: &E,
     payload: &RawValue,
     context: Context,
-) -> GatewayResponse {
-    let started = Instant::now();
-    let request_id = context.request_id.clone();
-    let deadline = scope::deadline_from_lambda(context.deadline);
+) -> ProxyResponse {
+    answer(endpoint, payload, &Invocation::new(context)).await
+}
+
+/// Converts the payload, answers it, and reports the outcome. Dependencies are bounded by the
+/// invocation's deadline.
+async fn answer<E: Endpoint>(
+    endpoint: &E,
+    payload: &RawValue,
+    invocation: &Invocation,
+) -> ProxyResponse {
+    let refused = |error: ApiError| Outcome::<E::Data>::refused(error, Caller::default());
     let Ok(event) = serde_json::from_str::<LambdaRequest>(payload.get()) else {
-        let answer = Answer::<E::Data>::refused(
-            ApiError::Internal("payload is not an API Gateway event"),
-            Subject::default(),
-        );
-        let response = finish::<E>(answer, &request_id, started, Spent::default());
+        let outcome = refused(ApiError::Internal("payload is not an API Gateway event"));
+        let response = respond::<E>(outcome, invocation, DependencyTime::default());
         return gateway_response(None, response);
     };
     let origin = event.request_origin();
     if has_raw_query_breaker(&event) {
-        let answer = Answer::<E::Data>::refused(ApiError::ParameterFormat(""), Subject::default());
-        let response = finish::<E>(answer, &request_id, started, Spent::default());
+        let outcome = refused(ApiError::ParameterFormat(""));
+        let response = respond::<E>(outcome, invocation, DependencyTime::default());
         return gateway_response(Some(origin), response);
     }
     let repeated = repeated_headers(&event);
@@ -76,17 +87,16 @@ pub async fn invoke<E: Endpoint>(
                     request.headers_mut().append(name.clone(), value);
                 }
             }
-            request.with_lambda_context(context)
+            request.with_lambda_context(invocation.context.clone())
         }
         Err(_) => {
-            let answer =
-                Answer::<E::Data>::refused(ApiError::ParameterFormat(""), Subject::default());
-            let response = finish::<E>(answer, &request_id, started, Spent::default());
+            let outcome = refused(ApiError::ParameterFormat(""));
+            let response = respond::<E>(outcome, invocation, DependencyTime::default());
             return gateway_response(Some(origin), response);
         }
     };
-    let (answer, spent) = scope::run(deadline, Box::pin(endpoint.answer(&request))).await;
-    let response = finish::<E>(answer, &request_id, started, spent);
+    let (outcome, time) = invocation.run(Box::pin(endpoint.answer(&request))).await;
+    let response = respond::<E>(outcome, invocation, time);
     gateway_response(Some(origin), response)
 }
 
@@ -123,62 +133,30 @@ fn repeated_headers(event: &LambdaRequest) -> Vec<(HeaderName, Vec<HeaderValue>)
         .collect()
 }
 
-/// Answers one converted request. Never fails: every outcome is an envelope.
-pub async fn handle<E: Endpoint>(endpoint: &E, request: Request) -> Response<Body> {
-    let started = Instant::now();
-    let context = request.lambda_context_ref();
-    let request_id = context.map(|c| c.request_id.clone()).unwrap_or_default();
-    let deadline = context.and_then(|c| scope::deadline_from_lambda(c.deadline));
-    let (answer, spent) = scope::run(deadline, Box::pin(endpoint.answer(&request))).await;
-    finish::<E>(answer, &request_id, started, spent)
-}
-
-/// The envelope of an answer, its log line and its metric record.
-fn finish<E: Endpoint>(
-    answer: Answer<E::Data>,
-    request_id: &str,
-    started: Instant,
-    spent: Spent,
+/// The envelope of an endpoint's outcome, reported as the invocation's log line and metric
+/// record.
+pub fn respond<E: Endpoint>(
+    outcome: Outcome<E::Data>,
+    invocation: &Invocation,
+    time: DependencyTime,
 ) -> Response<Body> {
-    let response = envelope::respond(&answer.outcome);
-    let error = answer.outcome.as_ref().err();
-    let misprovision = match error {
-        Some(ApiError::Misprovisioned(fault)) => Some(fault),
-        _ => None,
-    };
-    let code = error.map_or(200, ApiError::code);
-    let latency = started.elapsed();
-    let subject = &answer.subject;
-    // Only names and ids are logged: never a token, hash, secret or signature.
-    tracing::info!(
-        request_id,
-        code,
-        status = response.status().as_u16(),
-        latency_us = latency.as_micros() as u64,
-        dynamodb_us = spent.dynamodb.as_micros() as u64,
-        twitter_us = spent.twitter.as_micros() as u64,
-        user_domain = subject.user_domain.as_deref().unwrap_or(""),
-        app_id = subject.app_id.as_deref().unwrap_or(""),
-        uid = subject.uid.as_deref().unwrap_or(""),
-        session_id = subject.session_id.as_deref().unwrap_or(""),
-        detail = error.map_or("", ApiError::detail),
-        item = misprovision.map_or("", |m| m.item.as_str()),
-        attribute = misprovision.map_or("", |m| m.attribute.as_str()),
-        "{}",
-        E::OPERATION
-    );
-    metrics::emit(&metrics::Record {
+    let response = envelope::respond(&outcome.result);
+    let error = outcome.result.as_ref().err();
+    invocation.report(&Report {
         operation: E::OPERATION,
-        outcome: &code.to_string(),
-        latency,
-        spent,
-        reuse_detected: error == Some(&ApiError::TokenRejected(Rejection::Reused)),
+        answered: Answered::Envelope {
+            code: error.map_or(200, ApiError::code),
+            status: response.status().as_u16(),
+        },
+        caller: &outcome.caller,
+        error,
+        time,
     });
     response
 }
 
 /// Puts a response in the shape API Gateway expects for the event's kind (REST when unknown).
-fn gateway_response(origin: Option<RequestOrigin>, response: Response<Body>) -> GatewayResponse {
+fn gateway_response(origin: Option<RequestOrigin>, response: Response<Body>) -> ProxyResponse {
     let (parts, body) = response.into_parts();
     let (body, is_base64_encoded) = match body {
         Body::Empty => (None, false),
@@ -194,7 +172,7 @@ fn gateway_response(origin: Option<RequestOrigin>, response: Response<Body>) -> 
             v2.headers = parts.headers;
             v2.body = body;
             v2.is_base64_encoded = is_base64_encoded;
-            GatewayResponse::V2(v2)
+            ProxyResponse::V2(v2)
         }
         _ => {
             let mut v1 = ApiGatewayProxyResponse::default();
@@ -204,7 +182,7 @@ fn gateway_response(origin: Option<RequestOrigin>, response: Response<Body>) -> 
             v1.multi_value_headers = parts.headers;
             v1.body = body;
             v1.is_base64_encoded = is_base64_encoded;
-            GatewayResponse::V1(v1)
+            ProxyResponse::V1(v1)
         }
     }
 }

@@ -38,11 +38,23 @@ pub fn body<T: Serialize>(outcome: &Result<T, ApiError>) -> String {
     })
 }
 
+/// Request faults answer 200 (clients read `code`); server-side faults answer 5xx so that
+/// API Gateway metrics, alarms and client retries see them.
+pub fn http_status(error: &ApiError) -> StatusCode {
+    match error {
+        ApiError::StoreUnavailable(_) | ApiError::TwitterUnavailable(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        ApiError::Misprovisioned(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::OK,
+    }
+}
+
 /// The answer to a request, whatever its outcome.
 pub fn respond<T: Serialize>(outcome: &Result<T, ApiError>) -> Response<Body> {
     let status = match outcome {
         Ok(_) => StatusCode::OK,
-        Err(error) => error.http_status(),
+        Err(error) => http_status(error),
     };
     let mut response = Response::new(Body::Text(body(outcome)));
     *response.status_mut() = status;
@@ -56,9 +68,9 @@ pub fn respond<T: Serialize>(outcome: &Result<T, ApiError>) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoints::{Grant, GrantedToken};
-    use crate::error::Rejection;
-    use crate::secret::Secret;
+    use crate::domain::grant::{Grant, GrantedToken};
+    use crate::domain::secret::Secret;
+    use crate::error::{Misprovision, Rejection};
     use serde_json::{Value, json};
 
     fn body_json(response: &Response<Body>) -> Value {
@@ -66,6 +78,28 @@ mod tests {
             Body::Text(text) => serde_json::from_str(text).expect("json"),
             other => panic!("unexpected body {other:?}"),
         }
+    }
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        assert_eq!(http_status(&ApiError::StoreUnavailable("x")), 503);
+        assert_eq!(http_status(&ApiError::TwitterUnavailable("x")), 503);
+        assert_eq!(http_status(&ApiError::Internal("x")), 500);
+        let fault = Misprovision {
+            item: "user domain C.DM.1".into(),
+            attribute: "enabled".into(),
+        };
+        assert_eq!(http_status(&ApiError::Misprovisioned(fault.clone())), 500);
+        assert_eq!(ApiError::Misprovisioned(fault).code(), 5000);
+        assert_eq!(http_status(&ApiError::TwitterRejected("x")), 200);
+        assert_eq!(http_status(&ApiError::SignatureMismatch), 200);
+        assert_eq!(http_status(&ApiError::ParameterFormat("mcc")), 200);
+        assert_eq!(
+            http_status(&ApiError::TokenRejected(Rejection::Reused)),
+            200
+        );
+        assert_eq!(http_status(&ApiError::UserNotFound), 200);
+        assert_eq!(http_status(&ApiError::MissingToken), 200);
     }
 
     #[test]

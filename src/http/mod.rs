@@ -1,5 +1,5 @@
 //! The HTTP edge every HTTP function shares: an API Gateway event in, the platform's JSON
-//! envelope out, one log line per request.
+//! envelope out, one log line and metric record per request.
 
 pub mod edge;
 pub mod envelope;
@@ -11,6 +11,7 @@ use lambda_http::Request;
 use serde::Serialize;
 
 use crate::error::ApiError;
+use crate::invocation::Caller;
 
 /// One HTTP function's checks and logic, as the edge drives it.
 pub trait Endpoint: Sync {
@@ -19,31 +20,21 @@ pub trait Endpoint: Sync {
     /// What a success carries in the envelope's `data`.
     type Data: Serialize + Send;
 
-    fn answer(&self, request: &Request) -> impl Future<Output = Answer<Self::Data>> + Send;
+    fn answer(&self, request: &Request) -> impl Future<Output = Outcome<Self::Data>> + Send;
 }
 
-/// An endpoint's outcome and whom it concerned.
+/// An endpoint's result and whom it concerned.
 #[derive(Debug)]
-pub struct Answer<T> {
-    pub outcome: Result<T, ApiError>,
-    pub subject: Subject,
+pub struct Outcome<T> {
+    pub result: Result<T, ApiError>,
+    pub caller: Caller,
 }
 
-impl<T> Answer<T> {
-    pub fn refused(error: ApiError, subject: Subject) -> Self {
-        Answer {
-            outcome: Err(error),
-            subject,
+impl<T> Outcome<T> {
+    pub fn refused(error: ApiError, caller: Caller) -> Self {
+        Outcome {
+            result: Err(error),
+            caller,
         }
     }
-}
-
-/// Whom a request concerned, as far as it is known and safe to log: names and ids, never a
-/// token, hash or secret.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Subject {
-    pub user_domain: Option<String>,
-    pub app_id: Option<String>,
-    pub uid: Option<String>,
-    pub session_id: Option<String>,
 }

@@ -9,11 +9,12 @@ use reqwest::header::{ACCEPT, AUTHORIZATION};
 use reqwest::{Client, StatusCode, redirect};
 use serde::Deserialize;
 
-use crate::clock::unix_now;
+use crate::domain::clock::unix_now;
+use crate::domain::token::random_hex;
+use crate::domain::user::TwitterUser;
 use crate::error::ApiError;
-use crate::ports::{TwitterUser, TwitterVerifier};
-use crate::scope::{self, Dependency};
-use crate::token::random_hex;
+use crate::invocation::deadline::{self, Dependency};
+use crate::ports::{TwitterCredentials, TwitterVerifier};
 
 /// Twitter's answer is a few hundred bytes; more than this is not a users/me answer.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -44,10 +45,6 @@ impl TwitterClient {
             http,
             users_me: users_me_url(api_base),
         })
-    }
-
-    pub fn users_me_url(&self) -> &Url {
-        &self.users_me
     }
 }
 
@@ -89,7 +86,7 @@ fn users_me_url(api_base: &Url) -> Url {
 }
 
 impl TwitterVerifier for TwitterClient {
-    async fn verify(&self, credentials: &oauth::Credentials<'_>) -> Result<TwitterUser, ApiError> {
+    async fn verify(&self, credentials: &TwitterCredentials<'_>) -> Result<TwitterUser, ApiError> {
         let timestamp = unix_now()?;
         let nonce = random_hex::<16>()?;
         let authorization =
@@ -134,7 +131,7 @@ impl TwitterVerifier for TwitterClient {
             }
             parse_users_me(&body)
         };
-        scope::call(Dependency::Twitter, call)
+        deadline::call(Dependency::Twitter, call)
             .await
             .map_err(|_| ApiError::TwitterUnavailable("request deadline reached"))?
     }

@@ -8,6 +8,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_e
 use reqwest::Url;
 use sha1::Sha1;
 
+use crate::ports::TwitterCredentials;
+
 /// RFC 5849 3.6: everything but ALPHA, DIGIT, '-', '.', '_' and '~' is encoded.
 const RFC5849: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -15,22 +17,13 @@ const RFC5849: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Who signs: the app (consumer) and the user (token).
-#[derive(Clone, Copy)]
-pub struct Credentials<'a> {
-    pub consumer_key: &'a str,
-    pub consumer_secret: &'a str,
-    pub token: &'a str,
-    pub token_secret: &'a str,
-}
-
 /// The value of the `Authorization` header for `method url`, signed with `credentials`.
 /// The URL's query parameters are signed too; `nonce` and `timestamp` are the caller's so
 /// the result is reproducible.
 pub fn authorization_header(
     method: &str,
     url: &Url,
-    credentials: &Credentials<'_>,
+    credentials: &TwitterCredentials<'_>,
     nonce: &str,
     timestamp: u64,
 ) -> Result<String, InvalidLength> {
@@ -40,7 +33,7 @@ pub fn authorization_header(
         ("oauth_nonce", nonce),
         ("oauth_signature_method", "HMAC-SHA1"),
         ("oauth_timestamp", timestamp.as_str()),
-        ("oauth_token", credentials.token),
+        ("oauth_token", credentials.token.expose()),
         ("oauth_version", "1.0"),
     ];
     let query = query_octets(url.query().unwrap_or_default());
@@ -59,8 +52,8 @@ pub fn authorization_header(
         method,
         &base_string_uri(url),
         &signed,
-        credentials.consumer_secret,
-        credentials.token_secret,
+        credentials.consumer_secret.expose(),
+        credentials.token_secret.expose(),
     )?;
 
     let mut header = String::from("OAuth ");
@@ -146,6 +139,7 @@ fn encode_octets(value: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::secret::Secret;
 
     /// Twitter's "Creating a signature" documentation, worked example.
     #[test]
@@ -183,11 +177,16 @@ mod tests {
     fn signs_query_parameters_in_the_header() {
         let url = Url::parse("http://PHOTOS.example.net:80/photos?file=vacation.jpg&size=original")
             .expect("url");
-        let credentials = Credentials {
+        let (consumer_secret, token, token_secret) = (
+            Secret::new("kd94hf93k423kf44"),
+            Secret::new("nnch734d00sl2jdk"),
+            Secret::new("pfkkdhi9sl3r4s00"),
+        );
+        let credentials = TwitterCredentials {
             consumer_key: "dpf43f3p2l4k3l03",
-            consumer_secret: "kd94hf93k423kf44",
-            token: "nnch734d00sl2jdk",
-            token_secret: "pfkkdhi9sl3r4s00",
+            consumer_secret: &consumer_secret,
+            token: &token,
+            token_secret: &token_secret,
         };
         let header =
             authorization_header("GET", &url, &credentials, "kllo9940pd9333jh", 1191242096)

@@ -2,6 +2,7 @@
 //! build their events here.
 
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "/v2/enduser/enduserapi";
 pub const LOGIN_ROUTE: &str = "/v2/enduser/enduserapi/twitterAuthLogin";
@@ -200,4 +201,72 @@ pub fn authorizer_event(method: &str, path: &str, headers: &[(&str, &str)]) -> V
             "apiId": API_ID
         }
     })
+}
+
+/// Query parameters in order, repeats allowed.
+pub type Params = Vec<(String, String)>;
+
+/// The signature a client sends with a login: hex SHA-256 of the plain concatenation.
+pub fn login_signature(
+    app_id: &str,
+    token: &str,
+    token_secret: &str,
+    domain_secret: &str,
+) -> String {
+    hex::encode(Sha256::digest(
+        format!("{app_id}{token}{token_secret}{domain_secret}").as_bytes(),
+    ))
+}
+
+/// A login's query, signed with the user domain's secret as a client signs it.
+pub fn signed_params(
+    user_domain: &str,
+    app_id: &str,
+    token: &str,
+    token_secret: &str,
+    domain_secret: &str,
+) -> Params {
+    vec![
+        ("userDomain".into(), user_domain.into()),
+        ("appId".into(), app_id.into()),
+        ("oauthToken".into(), token.into()),
+        ("oauthTokenSecret".into(), token_secret.into()),
+        (
+            "signature".into(),
+            login_signature(app_id, token, token_secret, domain_secret),
+        ),
+    ]
+}
+
+/// Replaces (or adds) one parameter.
+pub fn with(params: &[(String, String)], name: &str, value: &str) -> Params {
+    let mut out: Params = params.iter().filter(|(k, _)| k != name).cloned().collect();
+    out.push((name.into(), value.into()));
+    out
+}
+
+/// A refresh with the token in a form body, as the platform's clients send it.
+pub fn refresh_event(refresh_token: &str) -> String {
+    RestEvent::new("PUT", REFRESH_ROUTE)
+        .form(&[("refreshToken", refresh_token)])
+        .to_json()
+}
+
+/// A logout with this `Authorization` header (none with `None`) and `scope`.
+pub fn logout_event(authorization: Option<&str>, scope: Option<&str>) -> String {
+    let mut event = RestEvent::new("DELETE", LOGOUT_ROUTE);
+    if let Some(value) = authorization {
+        event = event.header("Authorization", value);
+    }
+    if let Some(scope) = scope {
+        event = event.query(&[("scope", scope)]);
+    }
+    event.to_json()
+}
+
+/// A userInfo request as API Gateway passes it on after the authorizer allowed `uid`.
+pub fn user_info_event(uid: &str) -> String {
+    RestEvent::new("GET", USER_INFO_ROUTE)
+        .authorizer(json!({"principalId": uid, "uid": uid}))
+        .to_json()
 }

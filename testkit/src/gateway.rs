@@ -3,7 +3,7 @@
 //! the route's Lambda authorizer first (with its cache, keyed by the identity header), answers
 //! the authorizer's refusals with the template's gateway responses, and passes the function's
 //! answer back. Routes, authorizers, cache time and gateway responses are all read from the
-//! template, never written a second time.
+//! template (`twitter_auth_admin::template`), never written a second time.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -23,211 +23,30 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
-use yaml_rust2::{Yaml, YamlLoader};
+use twitter_auth_admin::template::{ApiSpec, GatewayResponseSpec, Route};
 
 use crate::events::{ACCOUNT_ID, API_ID, single_and_multi};
 use crate::server::{Reply, Server, reply};
 
-/// One route of the API: `GET /v2/...` served by a function, maybe behind an authorizer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    pub method: String,
-    pub path: String,
-    /// The function's binary, as its `BuildProperties.Binary` names it.
-    pub function: String,
-    pub authorizer: Option<String>,
-}
-
-/// A Lambda `REQUEST` authorizer of the API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizerSpec {
-    pub function: String,
-    /// The identity source: this header, lowercase.
-    pub header: String,
-    pub cache: Duration,
-}
-
-/// A gateway response the template sets: status, headers and body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GatewayResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-/// The API as the template defines it.
-#[derive(Debug, Clone)]
-pub struct Api {
-    pub stage: String,
-    pub routes: Vec<Route>,
-    pub authorizers: HashMap<String, AuthorizerSpec>,
-    pub responses: HashMap<String, GatewayResponse>,
-}
-
-impl Api {
-    /// Reads the one `AWS::Serverless::Api` of a SAM template and the functions' `Api` events.
-    /// `overrides` set template parameters, as `sam deploy --parameter-overrides` does.
-    pub fn from_template(
-        template: &str,
-        overrides: &HashMap<String, String>,
-    ) -> Result<Api, String> {
-        let docs = YamlLoader::load_from_str(template).map_err(|e| format!("template: {e}"))?;
-        let doc = docs.first().ok_or("template is empty")?;
-        let resources = doc["Resources"]
-            .as_hash()
-            .ok_or("template has no Resources")?;
-        let parameter = |name: &str| -> Option<String> {
-            overrides
-                .get(name)
-                .cloned()
-                .or_else(|| scalar(&doc["Parameters"][name]["Default"]))
+/// The template's response for a gateway response type, or API Gateway's default.
+pub fn gateway_response(api: &ApiSpec, kind: &str) -> GatewayResponseSpec {
+    api.responses.get(kind).cloned().unwrap_or_else(|| {
+        let (status, message) = match kind {
+            "UNAUTHORIZED" => (401, json!("Unauthorized")),
+            "ACCESS_DENIED" => (
+                403,
+                json!("User is not authorized to access this resource with an explicit deny"),
+            ),
+            "MISSING_AUTHENTICATION_TOKEN" => (403, json!("Missing Authentication Token")),
+            "INTEGRATION_FAILURE" => (502, json!("Internal server error")),
+            _ => (500, Value::Null),
         };
-        let binary_of = |logical_id: &str| -> Result<String, String> {
-            scalar(&doc["Resources"][logical_id]["Metadata"]["BuildProperties"]["Binary"])
-                .ok_or(format!("function {logical_id} names no binary"))
-        };
-
-        let mut api = None;
-        let mut routes = Vec::new();
-        for (id, resource) in resources {
-            let id = id.as_str().ok_or("resource id is not a string")?;
-            match resource["Type"].as_str() {
-                Some("AWS::Serverless::Api") => api = Some(resource),
-                Some("AWS::Serverless::Function") => {
-                    let Some(events) = resource["Properties"]["Events"].as_hash() else {
-                        continue;
-                    };
-                    for event in events.values() {
-                        if event["Type"].as_str() != Some("Api") {
-                            continue;
-                        }
-                        let properties = &event["Properties"];
-                        let field = |name: &str| {
-                            scalar(&properties[name])
-                                .ok_or(format!("{id}: an Api event lacks {name}"))
-                        };
-                        routes.push(Route {
-                            method: field("Method")?.to_ascii_uppercase(),
-                            path: field("Path")?,
-                            function: binary_of(id)?,
-                            authorizer: scalar(&properties["Auth"]["Authorizer"])
-                                .filter(|name| name != "NONE"),
-                        });
-                    }
-                }
-                _ => {}
-            }
+        GatewayResponseSpec {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: json!({ "message": message }).to_string(),
         }
-        let api = api.ok_or("template has no AWS::Serverless::Api")?;
-        let properties = &api["Properties"];
-        let stage = scalar(&properties["StageName"]).ok_or("the API has no StageName")?;
-
-        let mut authorizers = HashMap::new();
-        if let Some(defined) = properties["Auth"]["Authorizers"].as_hash() {
-            for (name, spec) in defined {
-                let name = name.as_str().ok_or("authorizer name")?.to_owned();
-                // `!GetAtt Function.Arn` reads as "Function.Arn".
-                let arn = scalar(&spec["FunctionArn"]).ok_or(format!("{name}: no FunctionArn"))?;
-                let function = binary_of(arn.trim_end_matches(".Arn"))?;
-                if scalar(&spec["FunctionPayloadType"]).as_deref() != Some("REQUEST") {
-                    return Err(format!("{name}: only REQUEST authorizers are served"));
-                }
-                let header = spec["Identity"]["Headers"]
-                    .as_vec()
-                    .and_then(|headers| headers.first())
-                    .and_then(scalar)
-                    .ok_or(format!("{name}: no identity header"))?
-                    .to_ascii_lowercase();
-                // `!Ref Parameter` reads as the parameter's name.
-                let cache = scalar(&spec["Identity"]["ReauthorizeEvery"])
-                    .map(|value| parameter(&value).unwrap_or(value))
-                    .unwrap_or_else(|| "300".to_owned());
-                let cache = cache
-                    .parse()
-                    .map_err(|_| format!("{name}: ReauthorizeEvery is not a number"))?;
-                authorizers.insert(
-                    name,
-                    AuthorizerSpec {
-                        function,
-                        header,
-                        cache: Duration::from_secs(cache),
-                    },
-                );
-            }
-        }
-
-        let mut responses = HashMap::new();
-        if let Some(defined) = properties["GatewayResponses"].as_hash() {
-            for (kind, spec) in defined {
-                let kind = kind.as_str().ok_or("gateway response type")?.to_owned();
-                let status = scalar(&spec["StatusCode"])
-                    .and_then(|s| s.parse().ok())
-                    .ok_or(format!("{kind}: no StatusCode"))?;
-                let headers = spec["ResponseParameters"]["Headers"]
-                    .as_hash()
-                    .map(|headers| {
-                        headers
-                            .iter()
-                            .filter_map(|(name, value)| {
-                                // Static values are quoted: "'application/json'".
-                                let value = scalar(value)?;
-                                Some((
-                                    name.as_str()?.to_owned(),
-                                    value.trim_matches('\'').to_owned(),
-                                ))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let body =
-                    scalar(&spec["ResponseTemplates"]["application/json"]).unwrap_or_default();
-                responses.insert(
-                    kind,
-                    GatewayResponse {
-                        status,
-                        headers,
-                        body,
-                    },
-                );
-            }
-        }
-        Ok(Api {
-            stage,
-            routes,
-            authorizers,
-            responses,
-        })
-    }
-
-    /// The template's response for a gateway response type, or API Gateway's default.
-    pub fn response(&self, kind: &str) -> GatewayResponse {
-        self.responses.get(kind).cloned().unwrap_or_else(|| {
-            let (status, message) = match kind {
-                "UNAUTHORIZED" => (401, json!("Unauthorized")),
-                "ACCESS_DENIED" => (
-                    403,
-                    json!("User is not authorized to access this resource with an explicit deny"),
-                ),
-                "MISSING_AUTHENTICATION_TOKEN" => (403, json!("Missing Authentication Token")),
-                "INTEGRATION_FAILURE" => (502, json!("Internal server error")),
-                _ => (500, Value::Null),
-            };
-            GatewayResponse {
-                status,
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body: json!({ "message": message }).to_string(),
-            }
-        })
-    }
-}
-
-fn scalar(yaml: &Yaml) -> Option<String> {
-    match yaml {
-        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
-        Yaml::Integer(i) => Some(i.to_string()),
-        Yaml::Boolean(b) => Some(b.to_string()),
-        _ => None,
-    }
+    })
 }
 
 /// Why an invocation gave no answer.
@@ -239,11 +58,11 @@ pub enum InvokeError {
     Unreachable(String),
 }
 
-pub type Invocation<'a> = Pin<Box<dyn Future<Output = Result<Value, InvokeError>> + Send + 'a>>;
+pub type Invoked<'a> = Pin<Box<dyn Future<Output = Result<Value, InvokeError>> + Send + 'a>>;
 
 /// Runs a function by its binary's name, with a payload, as Lambda's Invoke does.
 pub trait Invoke: Send + Sync + 'static {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> Invocation<'a>;
+    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> Invoked<'a>;
 }
 
 /// The functions as `cargo lambda watch` serves them: its Invoke API at `base`.
@@ -262,7 +81,7 @@ impl LambdaInvoke {
 }
 
 impl Invoke for LambdaInvoke {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> Invocation<'a> {
+    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> Invoked<'a> {
         Box::pin(async move {
             let url = format!("{}/2015-03-31/functions/{function}/invocations", self.base);
             let request = hyper::Request::post(url)
@@ -303,7 +122,7 @@ pub struct Counters {
 }
 
 struct State {
-    api: Api,
+    api: ApiSpec,
     invoker: Arc<dyn Invoke>,
     cache: Mutex<HashMap<String, (Instant, Value)>>,
     counters: Arc<Counters>,
@@ -322,7 +141,7 @@ impl Gateway {
     /// request on standard error.
     pub async fn start(
         addr: SocketAddr,
-        api: Api,
+        api: ApiSpec,
         invoker: Arc<dyn Invoke>,
         log: bool,
     ) -> std::io::Result<Gateway> {
@@ -384,7 +203,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
         .find(|r| r.method == method && r.path == resource)
     else {
         return (
-            gateway_reply(&api.response("MISSING_AUTHENTICATION_TOKEN")),
+            gateway_reply(&gateway_response(api, "MISSING_AUTHENTICATION_TOKEN")),
             "no such route",
         );
     };
@@ -402,7 +221,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let request_id = crate::world::fresh_request_id();
+    let request_id = crate::invoke::fresh_request_id();
     let method_arn = format!(
         "arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{}/{method}{}",
         api.stage, route.path
@@ -413,7 +232,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
     if let Some(name) = &route.authorizer {
         let Some(spec) = api.authorizers.get(name) else {
             return (
-                gateway_reply(&api.response("AUTHORIZER_CONFIGURATION_ERROR")),
+                gateway_reply(&gateway_response(api, "AUTHORIZER_CONFIGURATION_ERROR")),
                 "unknown authorizer",
             );
         };
@@ -424,7 +243,10 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
             .filter(|v| !v.is_empty());
         // Without its identity source, API Gateway refuses without asking the authorizer.
         let Some(identity) = identity else {
-            return (gateway_reply(&api.response("UNAUTHORIZED")), "no identity");
+            return (
+                gateway_reply(&gateway_response(api, "UNAUTHORIZED")),
+                "no identity",
+            );
         };
         let cached = lock(&state.cache)
             .get(&identity)
@@ -460,11 +282,14 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
                         policy
                     }
                     Err(InvokeError::Function { message, .. }) if message == "Unauthorized" => {
-                        return (gateway_reply(&api.response("UNAUTHORIZED")), "unauthorized");
+                        return (
+                            gateway_reply(&gateway_response(api, "UNAUTHORIZED")),
+                            "unauthorized",
+                        );
                     }
                     Err(_) => {
                         return (
-                            gateway_reply(&api.response("AUTHORIZER_CONFIGURATION_ERROR")),
+                            gateway_reply(&gateway_response(api, "AUTHORIZER_CONFIGURATION_ERROR")),
                             "authorizer failed",
                         );
                     }
@@ -472,7 +297,10 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
             }
         };
         if !allows(&policy, &method_arn) {
-            return (gateway_reply(&api.response("ACCESS_DENIED")), "denied");
+            return (
+                gateway_reply(&gateway_response(api, "ACCESS_DENIED")),
+                "denied",
+            );
         }
         let mut fields = policy["context"].as_object().cloned().unwrap_or_default();
         fields.insert("principalId".into(), policy["principalId"].clone());
@@ -492,7 +320,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
     match state.invoker.invoke(&route.function, event).await {
         Ok(response) => (function_reply(&response), note),
         Err(_) => (
-            gateway_reply(&api.response("INTEGRATION_FAILURE")),
+            gateway_reply(&gateway_response(api, "INTEGRATION_FAILURE")),
             "function failed",
         ),
     }
@@ -629,7 +457,7 @@ fn proxy_event(
     })
 }
 
-fn gateway_reply(response: &GatewayResponse) -> Reply {
+fn gateway_reply(response: &GatewayResponseSpec) -> Reply {
     let mut answer = reply(response.status, "application/json", response.body.clone());
     for (name, value) in &response.headers {
         if let (Ok(name), Ok(value)) = (
@@ -678,41 +506,12 @@ fn function_reply(response: &Value) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const TEMPLATE: &str = include_str!("../../template.yaml");
+    use twitter_auth_admin::template::Template;
 
     #[test]
-    fn reads_the_shipped_templates_api() {
-        let api = Api::from_template(TEMPLATE, &HashMap::new()).expect("api");
-        assert_eq!(api.stage, "prod");
-        let route = |method: &str, path: &str| {
-            api.routes
-                .iter()
-                .find(|r| r.method == method && r.path == format!("/v2/enduser/enduserapi/{path}"))
-                .cloned()
-                .unwrap_or_else(|| panic!("{method} {path}"))
-        };
-        assert_eq!(
-            route("POST", "twitterAuthLogin").function,
-            "twitter-auth-login"
-        );
-        assert_eq!(route("PUT", "refreshToken").function, "refresh-token");
-        assert_eq!(route("DELETE", "userLogout").function, "user-logout");
-        let info = route("GET", "userInfo");
-        assert_eq!(
-            (info.function.as_str(), info.authorizer.as_deref()),
-            ("user-info", Some("TokenAuthorizer"))
-        );
-        assert_eq!(api.routes.len(), 4);
-        assert_eq!(
-            api.authorizers["TokenAuthorizer"],
-            AuthorizerSpec {
-                function: "token-authorizer".into(),
-                header: "authorization".into(),
-                cache: Duration::from_secs(60),
-            }
-        );
-        let unauthorized = api.response("UNAUTHORIZED");
+    fn refusals_answer_the_templates_gateway_responses() {
+        let api = Template::shipped().api(&HashMap::new()).expect("api");
+        let unauthorized = gateway_response(&api, "UNAUTHORIZED");
         assert_eq!(unauthorized.status, 200);
         assert_eq!(
             serde_json::from_str::<Value>(&unauthorized.body).expect("json"),
@@ -723,23 +522,18 @@ mod tests {
                 .headers
                 .contains(&("Content-Type".to_owned(), "application/json".to_owned()))
         );
-        assert_eq!(api.response("ACCESS_DENIED"), unauthorized);
+        assert_eq!(gateway_response(&api, "ACCESS_DENIED"), unauthorized);
         for failure in ["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"] {
-            let response = api.response(failure);
+            let response = gateway_response(&api, failure);
             assert_eq!(response.status, 503);
             assert_eq!(
                 serde_json::from_str::<Value>(&response.body).expect("json")["code"],
                 5001
             );
         }
-        let overridden = Api::from_template(
-            TEMPLATE,
-            &HashMap::from([("AuthorizerCacheSeconds".to_owned(), "5".to_owned())]),
-        )
-        .expect("api");
         assert_eq!(
-            overridden.authorizers["TokenAuthorizer"].cache,
-            Duration::from_secs(5)
+            gateway_response(&api, "MISSING_AUTHENTICATION_TOKEN").status,
+            403
         );
     }
 

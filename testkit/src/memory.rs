@@ -6,18 +6,20 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use twitter_auth_login::clock::{Clock, unix_now};
-use twitter_auth_login::error::ApiError;
+use twitter_auth_login::domain::clock::{Clock, unix_now};
+use twitter_auth_login::domain::grant::IssuedPair;
+use twitter_auth_login::domain::session::{
+    RevokedReason, SessionRecord, SessionStatus, TokenKind, TokenRecord, TokenState,
+};
+use twitter_auth_login::domain::token::PresentedToken;
+use twitter_auth_login::domain::user::{TwitterUser, USER_ACTIVE, User};
+use twitter_auth_login::domain::user_domain::{UserDomain, UserDomainName};
+use twitter_auth_login::error::{ApiError, Field};
 use twitter_auth_login::ports::{
-    DirectoryEntry, DomainDirectory, DomainState, IssuedPair, NewSession, Provisioned, Revocation,
-    Rotation, SessionLister, SessionRevoker, SessionRotator, SessionStarter, SessionSummary,
-    TokenReader, TokenState, TwitterUser, TwitterVerifier, User, UserDomain, UserReader, Written,
+    Conditional, DirectoryEntry, DomainDirectory, DomainRead, NewSession, Revocation, Rotation,
+    SessionLister, SessionRevoker, SessionRotator, SessionStarter, SessionSummary, TokenReader,
+    TwitterCredentials, TwitterVerifier, UserReader,
 };
-use twitter_auth_login::session::{
-    RevokedReason, SessionRecord, SessionStatus, TokenKind, TokenRecord, USER_ACTIVE,
-};
-use twitter_auth_login::token::TokenRoute;
-use twitter_auth_login::twitter::oauth;
 
 /// A session as stored in memory, with why it was revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,9 +30,9 @@ pub struct StoredSession {
 
 /// Every table in memory.
 #[derive(Debug, Clone, Default)]
-pub struct Tables {
+pub struct MemoryTables {
     pub user_domains: HashMap<String, UserDomain>,
-    pub mcc_routes: HashMap<i32, Provisioned<String>>,
+    pub mcc_routes: HashMap<i32, Field<String>>,
     pub tokens: HashMap<String, TokenRecord>,
     pub sessions: HashMap<(String, String), StoredSession>,
     pub users: HashMap<String, User>,
@@ -39,36 +41,36 @@ pub struct Tables {
 /// The tables behind a lock; clones share them. `fail_with` makes every call answer that error.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
-    tables: Arc<Mutex<Tables>>,
+    tables: Arc<Mutex<MemoryTables>>,
     pub fail_with: Option<ApiError>,
 }
 
 impl MemoryStore {
     pub fn new(
         user_domains: HashMap<String, UserDomain>,
-        mcc_routes: HashMap<i32, Provisioned<String>>,
+        mcc_routes: HashMap<i32, Field<String>>,
     ) -> Self {
         MemoryStore {
-            tables: Arc::new(Mutex::new(Tables {
+            tables: Arc::new(Mutex::new(MemoryTables {
                 user_domains,
                 mcc_routes,
-                ..Tables::default()
+                ..MemoryTables::default()
             })),
             fail_with: None,
         }
     }
 
     /// The tables as they are now.
-    pub fn tables(&self) -> Tables {
+    pub fn tables(&self) -> MemoryTables {
         self.lock().clone()
     }
 
     /// Changes the tables in place, as an operator or a lapse of time would.
-    pub fn edit(&self, change: impl FnOnce(&mut Tables)) {
+    pub fn edit(&self, change: impl FnOnce(&mut MemoryTables)) {
         change(&mut self.lock());
     }
 
-    fn lock(&self) -> MutexGuard<'_, Tables> {
+    fn lock(&self) -> MutexGuard<'_, MemoryTables> {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -93,7 +95,7 @@ fn token_record(pair: &IssuedPair, kind: TokenKind) -> TokenRecord {
 }
 
 /// Stores both token items of a pair.
-fn insert_pair(tables: &mut Tables, pair: &IssuedPair) {
+fn insert_pair(tables: &mut MemoryTables, pair: &IssuedPair) {
     for (kind, stored) in [
         (TokenKind::Access, &pair.access),
         (TokenKind::Refresh, &pair.refresh),
@@ -107,13 +109,13 @@ fn insert_pair(tables: &mut Tables, pair: &IssuedPair) {
 impl DomainDirectory for MemoryStore {
     async fn lookup(
         &self,
-        user_domain: &str,
+        user_domain: &UserDomainName,
         mcc: Option<i32>,
     ) -> Result<DirectoryEntry, ApiError> {
         self.check()?;
         let tables = self.lock();
         Ok(DirectoryEntry {
-            user_domain: tables.user_domains.get(user_domain).cloned(),
+            user_domain: tables.user_domains.get(user_domain.as_str()).cloned(),
             mcc_data_center: mcc.and_then(|mcc| tables.mcc_routes.get(&mcc).cloned()),
         })
     }
@@ -130,7 +132,7 @@ impl SessionStarter for MemoryStore {
             || tables.tokens.contains_key(&pair.refresh.hash)
             || tables.sessions.contains_key(&key)
             || tables.users.get(&owner.uid).is_some_and(|user| {
-                user.user_domain != owner.user_domain
+                user.user_domain != owner.user_domain.as_str()
                     || user.twitter_user_id != owner.twitter_user_id
             });
         if collides {
@@ -144,7 +146,7 @@ impl SessionStarter for MemoryStore {
                     uid: owner.uid.clone(),
                     session_id: owner.session_id.clone(),
                     app_id: owner.app_id.clone(),
-                    user_domain: owner.user_domain.clone(),
+                    user_domain: owner.user_domain.to_string(),
                     created_at: pair.issued_at,
                     status: SessionStatus::Active,
                     access_token_hash: pair.access.hash.clone(),
@@ -158,7 +160,7 @@ impl SessionStarter for MemoryStore {
         );
         let user = tables.users.entry(owner.uid.clone()).or_insert(User {
             uid: owner.uid.clone(),
-            user_domain: owner.user_domain.clone(),
+            user_domain: owner.user_domain.to_string(),
             twitter_user_id: owner.twitter_user_id.clone(),
             twitter_username: None,
             register_time: pair.issued_at,
@@ -176,28 +178,26 @@ impl SessionStarter for MemoryStore {
 impl TokenReader for MemoryStore {
     async fn token_state(
         &self,
-        route: &TokenRoute,
-        token_hash: &str,
-        with_domain: bool,
+        presented: &PresentedToken,
+        domain: DomainRead,
     ) -> Result<TokenState, ApiError> {
         self.check()?;
         let tables = self.lock();
+        let route = &presented.route;
         let key = (route.uid.clone(), route.session_id.clone());
         Ok(TokenState {
-            token: tables.tokens.get(token_hash).cloned(),
+            token: tables.tokens.get(&presented.hash).cloned(),
             session: tables.sessions.get(&key).map(|s| s.record.clone()),
-            domain: with_domain
-                .then(|| tables.user_domains.get(&route.user_domain))
+            domain: (domain == DomainRead::Include)
+                .then(|| tables.user_domains.get(route.user_domain.as_str()))
                 .flatten()
-                .map(|domain| DomainState {
-                    enabled: domain.enabled.clone(),
-                }),
+                .map(|domain| domain.state.clone()),
         })
     }
 }
 
 impl SessionRotator for MemoryStore {
-    async fn rotate(&self, rotation: &Rotation) -> Result<Written, ApiError> {
+    async fn rotate(&self, rotation: &Rotation) -> Result<Conditional, ApiError> {
         self.check()?;
         let pair = &rotation.pair;
         let mut tables = self.lock();
@@ -208,7 +208,7 @@ impl SessionRotator for MemoryStore {
         }
         let key = (pair.owner.uid.clone(), pair.owner.session_id.clone());
         let Some(session) = tables.sessions.get_mut(&key) else {
-            return Ok(Written::Conflict);
+            return Ok(Conditional::Conflict);
         };
         let record = &mut session.record;
         let holds = record.status == SessionStatus::Active
@@ -220,7 +220,7 @@ impl SessionRotator for MemoryStore {
                 record.refresh_token_hash == rotation.presented_hash
             };
         if !holds {
-            return Ok(Written::Conflict);
+            return Ok(Conditional::Conflict);
         }
         if !rotation.grace_retry {
             record.previous_refresh_token_hash = Some(rotation.presented_hash.clone());
@@ -229,7 +229,7 @@ impl SessionRotator for MemoryStore {
         record.access_token_hash = pair.access.hash.clone();
         record.refresh_token_hash = pair.refresh.hash.clone();
         insert_pair(&mut tables, pair);
-        Ok(Written::Done)
+        Ok(Conditional::Applied)
     }
 }
 
@@ -251,7 +251,7 @@ impl SessionRevoker for MemoryStore {
         if !all_active {
             return Ok(Revocation {
                 revoked: 0,
-                written: Written::Conflict,
+                outcome: Conditional::Conflict,
             });
         }
         for id in session_ids {
@@ -262,7 +262,7 @@ impl SessionRevoker for MemoryStore {
         }
         Ok(Revocation {
             revoked: session_ids.len(),
-            written: Written::Done,
+            outcome: Conditional::Applied,
         })
     }
 }
@@ -302,14 +302,14 @@ pub struct MemoryTwitter {
 }
 
 impl TwitterVerifier for MemoryTwitter {
-    async fn verify(&self, credentials: &oauth::Credentials<'_>) -> Result<TwitterUser, ApiError> {
+    async fn verify(&self, credentials: &TwitterCredentials<'_>) -> Result<TwitterUser, ApiError> {
         if let Some(error) = &self.fail_with {
             return Err(error.clone());
         }
         let key = (
             credentials.consumer_key.to_owned(),
-            credentials.token.to_owned(),
-            credentials.token_secret.to_owned(),
+            credentials.token.expose().to_owned(),
+            credentials.token_secret.expose().to_owned(),
         );
         self.users
             .get(&key)

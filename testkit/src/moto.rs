@@ -1,4 +1,4 @@
-//! A real DynamoDB API on loopback: the moto server from PyPI.
+//! A real DynamoDB API on loopback: the moto server from PyPI, and clients for it.
 //!
 //! `DYNAMODB_TEST_ENDPOINT` names a server that is already running (the test script starts one
 //! for the whole run). Without it, the first caller in a test binary starts its own moto server,
@@ -10,7 +10,35 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use twitter_auth_login::dynamo::Limits;
+
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// Limits for the tests' own calls, which wait out a busy moto.
+pub const PATIENT: Limits = Limits {
+    connect_timeout: Duration::from_secs(10),
+    attempt_timeout: Duration::from_secs(30),
+    operation_timeout: Duration::from_secs(60),
+    max_attempts: 3,
+};
+
+pub fn dynamodb_client(endpoint: &str, limits: Limits) -> Client {
+    let builder = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
+    Client::from_conf(limits.apply(builder).build())
+}
+
+pub fn moto_endpoint() -> String {
+    match dynamodb_endpoint() {
+        Ok(url) => url,
+        Err(why) => panic!("a DynamoDB API server is needed: {why}"),
+    }
+}
 
 /// The endpoint URL of a running DynamoDB API server, starting one if needed.
 pub fn dynamodb_endpoint() -> Result<String, String> {

@@ -1,34 +1,34 @@
 //! A whole deployment on loopback: every table of template.yaml on a real DynamoDB API (moto),
 //! under fresh names; a seeded user domain, app and MCC routes; the Twitter stand-in that
-//! checks OAuth signatures; and the five functions wired to them, driven through their edges.
+//! checks OAuth signatures; and the functions wired to them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_http::lambda_runtime::{Context, Diagnostic};
-use serde_json::{Value, json};
-use twitter_auth_admin::admin::Admin;
-use twitter_auth_admin::provision;
-use twitter_auth_login::config::{Table, Tables};
+use twitter_auth_admin::template::Template;
+use twitter_auth_admin::{Admin, provision};
+use twitter_auth_login::config::{Table, TableNames};
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::session::{Lifetimes, TokenRules};
+use twitter_auth_login::domain::token::random_hex;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::authorizer::Authorizer;
-use twitter_auth_login::endpoints::login::signature;
 use twitter_auth_login::endpoints::login::{Login, Policy};
 use twitter_auth_login::endpoints::logout::Logout;
 use twitter_auth_login::endpoints::refresh::Refresh;
+use twitter_auth_login::endpoints::token_check::TokenCheck;
 use twitter_auth_login::endpoints::user_info::UserInfo;
-use twitter_auth_login::http::{Endpoint, edge};
 use twitter_auth_login::ports::TokenReader;
-use twitter_auth_login::session::Lifetimes;
-use twitter_auth_login::token::random_hex;
 use twitter_auth_login::twitter::{TwitterClient, Url};
 
-use crate::events::{self, LOGOUT_ROUTE, REFRESH_ROUTE, REQUEST_ID, RestEvent, USER_INFO_ROUTE};
+use crate::events::{self, Params, signed_params};
+use crate::invoke::{Tokens, call};
 use crate::memory::ManualClock;
+use crate::moto::{PATIENT, dynamodb_client, moto_endpoint};
+use crate::stored::Item;
 use crate::twitter::{Account, TwitterStub};
 
 pub const DOMAIN: &str = "C.DM.5903.1";
@@ -46,37 +46,22 @@ pub const TWITTER_TIMEOUT: Duration = Duration::from_millis(800);
 pub const LIFETIMES: Lifetimes = Lifetimes {
     access_token_ttl: 7200,
     refresh_token_ttl: 2_592_000,
-    refresh_reuse_grace: 30,
     session_max: 7_776_000,
 };
+pub const REFRESH_REUSE_GRACE: u64 = 30;
 
-pub type Item = HashMap<String, AttributeValue>;
-
-/// Limits for the tests' own calls, which wait out a busy moto.
-pub const PATIENT: Limits = Limits {
-    connect_timeout: Duration::from_secs(10),
-    attempt_timeout: Duration::from_secs(30),
-    operation_timeout: Duration::from_secs(60),
-    max_attempts: 3,
-};
-
-/// Query parameters in order, repeats allowed.
-pub type Params = Vec<(String, String)>;
-
-pub fn dynamodb_client(endpoint: &str, limits: Limits) -> Client {
-    let builder = aws_sdk_dynamodb::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
-    Client::from_conf(limits.apply(builder).build())
-}
-
-pub fn moto_endpoint() -> String {
-    match crate::moto::dynamodb_endpoint() {
-        Ok(url) => url,
-        Err(why) => panic!("a DynamoDB API server is needed: {why}"),
-    }
+/// Every table named `{prefix}-{kebab-case name}`, apart from every other world's.
+pub fn table_names(prefix: &str) -> TableNames {
+    Table::ALL
+        .into_iter()
+        .fold(TableNames::default(), |tables, table| {
+            let kebab = table
+                .variable()
+                .trim_end_matches("_TABLE")
+                .to_ascii_lowercase()
+                .replace('_', "-");
+            tables.with(table, format!("{prefix}-{kebab}s"))
+        })
 }
 
 /// The demo data of local runs and `events/`, from `local/demo.json`.
@@ -135,57 +120,13 @@ impl Demo {
     }
 }
 
-/// The tokens a login or refresh answered.
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    pub access: String,
-    pub refresh: String,
-    pub uid: String,
-    pub access_expires: u64,
-    pub refresh_expires: u64,
-}
-
-impl Tokens {
-    /// From a success envelope; panics (failing the test) on anything else.
-    pub fn from_answer(status: u16, body: &Value) -> Tokens {
-        assert_eq!((status, body["code"].as_u64()), (200, Some(200)), "{body}");
-        let text = |pointer: &str| {
-            body.pointer(pointer)
-                .and_then(Value::as_str)
-                .unwrap_or_else(|| panic!("{pointer} in {body}"))
-                .to_owned()
-        };
-        let number = |pointer: &str| {
-            body.pointer(pointer)
-                .and_then(Value::as_u64)
-                .unwrap_or_else(|| panic!("{pointer} in {body}"))
-        };
-        Tokens {
-            access: text("/data/accessToken/token"),
-            refresh: text("/data/refreshToken/token"),
-            uid: text("/data/uid"),
-            access_expires: number("/data/accessToken/expirationTime"),
-            refresh_expires: number("/data/refreshToken/expirationTime"),
-        }
-    }
-
-    /// The session id in front of the tokens.
-    pub fn session_id(&self) -> String {
-        self.access
-            .rsplit('.')
-            .nth(1)
-            .expect("a token carries its session id")
-            .to_owned()
-    }
-}
-
 pub struct World {
     pub endpoint: String,
     /// For setting up and inspecting the tables: patient, so a busy moto does not fail a test.
     pub client: Client,
     /// The functions' own client, with their limits.
     function_client: Client,
-    pub tables: Tables,
+    pub tables: TableNames,
     pub admin: Admin,
     pub twitter: TwitterStub,
     pub seed: Demo,
@@ -193,6 +134,7 @@ pub struct World {
     /// The functions' clock: starts at real time, and tests move it.
     pub clock: Arc<ManualClock>,
     pub lifetimes: Lifetimes,
+    pub refresh_reuse_grace: u64,
 }
 
 impl World {
@@ -213,21 +155,23 @@ impl World {
         let client = dynamodb_client(&endpoint, PATIENT);
         let function_client = dynamodb_client(&endpoint, Limits::default());
         let prefix = random_hex::<6>().expect("random");
-        let tables = Tables::prefixed(&prefix);
-        provision::create_tables(&client, provision::TEMPLATE, &tables, &endpoint)
+        let tables = table_names(&prefix);
+        provision::create_tables(&client, &Template::shipped(), &tables, &endpoint)
             .await
             .expect("create tables");
         let admin = Admin::new(client.clone(), tables.clone(), endpoint.clone());
         let domain_secret = admin
-            .add_domain(&seed.user_domain, secret)
+            .add_domain(&seed.user_domain, secret.map(Secret::new))
             .await
-            .expect("add domain");
+            .expect("add domain")
+            .expose()
+            .to_owned();
         admin
             .add_twitter_app(
                 &seed.user_domain,
                 &seed.app_id,
                 &seed.consumer_key,
-                &seed.consumer_secret,
+                &Secret::new(seed.consumer_secret.clone()),
             )
             .await
             .expect("add app");
@@ -251,6 +195,7 @@ impl World {
             domain_secret,
             clock: Arc::new(ManualClock::starting_now()),
             lifetimes: LIFETIMES,
+            refresh_reuse_grace: REFRESH_REUSE_GRACE,
         }
     }
 
@@ -286,7 +231,21 @@ impl World {
     }
 
     pub fn refresh_with(&self, store: DynamoStore) -> Refresh<DynamoStore> {
-        Refresh::new(store, self.lifetimes, self.clock.clone())
+        Refresh::new(store, self.lifetimes, self.refresh_check())
+    }
+
+    /// How the world's refresh judges refresh tokens.
+    pub fn refresh_check(&self) -> TokenCheck {
+        let rules = TokenRules::refresh(self.lifetimes.session_max, self.refresh_reuse_grace);
+        TokenCheck::new(rules, self.clock.clone())
+    }
+
+    /// How the world's logout and authorizer judge access tokens.
+    pub fn access_check(&self) -> TokenCheck {
+        TokenCheck::new(
+            TokenRules::access(self.lifetimes.session_max),
+            self.clock.clone(),
+        )
     }
 
     pub fn logout(&self) -> Logout<DynamoStore> {
@@ -294,7 +253,7 @@ impl World {
     }
 
     pub fn logout_with(&self, store: DynamoStore) -> Logout<DynamoStore> {
-        Logout::new(store, self.lifetimes, self.clock.clone())
+        Logout::new(store, self.access_check())
     }
 
     pub fn user_info(&self) -> UserInfo<DynamoStore> {
@@ -306,7 +265,7 @@ impl World {
     }
 
     pub fn authorizer_with<S: TokenReader + Sync>(&self, store: S) -> Authorizer<S> {
-        Authorizer::new(store, self.lifetimes, self.clock.clone())
+        Authorizer::new(store, self.access_check())
     }
 
     /// The query of a valid login, signed with this domain's secret, as ordered pairs.
@@ -394,168 +353,4 @@ impl World {
             .await
             .expect("update item");
     }
-}
-
-pub fn signed_params(
-    user_domain: &str,
-    app_id: &str,
-    token: &str,
-    token_secret: &str,
-    domain_secret: &str,
-) -> Params {
-    vec![
-        ("userDomain".into(), user_domain.into()),
-        ("appId".into(), app_id.into()),
-        ("oauthToken".into(), token.into()),
-        ("oauthTokenSecret".into(), token_secret.into()),
-        (
-            "signature".into(),
-            signature::expected(app_id, token, token_secret, domain_secret),
-        ),
-    ]
-}
-
-/// Replaces (or adds) one parameter.
-pub fn with(params: &[(String, String)], name: &str, value: &str) -> Params {
-    let mut out: Params = params.iter().filter(|(k, _)| k != name).cloned().collect();
-    out.push((name.into(), value.into()));
-    out
-}
-
-/// A refresh with the token in a form body, as the platform's clients send it.
-pub fn refresh_event(refresh_token: &str) -> String {
-    RestEvent::new("PUT", REFRESH_ROUTE)
-        .form(&[("refreshToken", refresh_token)])
-        .to_json()
-}
-
-/// A logout with this `Authorization` header (none with `None`) and `scope`.
-pub fn logout_event(authorization: Option<&str>, scope: Option<&str>) -> String {
-    let mut event = RestEvent::new("DELETE", LOGOUT_ROUTE);
-    if let Some(value) = authorization {
-        event = event.header("Authorization", value);
-    }
-    if let Some(scope) = scope {
-        event = event.query(&[("scope", scope)]);
-    }
-    event.to_json()
-}
-
-/// A userInfo request as API Gateway passes it on after the authorizer allowed `uid`.
-pub fn user_info_event(uid: &str) -> String {
-    RestEvent::new("GET", USER_INFO_ROUTE)
-        .authorizer(json!({"principalId": uid, "uid": uid}))
-        .to_json()
-}
-
-/// The invocation context the tests give: a request id, no deadline.
-pub fn context() -> Context {
-    let mut context = Context::default();
-    context.request_id = REQUEST_ID.to_owned();
-    context
-}
-
-/// Invokes an HTTP function with a raw event, as Lambda would: the status and the envelope.
-pub async fn call<E: Endpoint>(endpoint: &E, event: &str) -> (u16, Value) {
-    call_before(endpoint, event, None).await
-}
-
-/// The same, as an invocation whose Lambda deadline is `deadline` from now.
-pub async fn call_before<E: Endpoint>(
-    endpoint: &E,
-    event: &str,
-    deadline: Option<Duration>,
-) -> (u16, Value) {
-    let mut context = context();
-    if let Some(deadline) = deadline {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock");
-        context.deadline = (now + deadline).as_millis() as u64;
-    }
-    let (status, headers, body) = invoke_whole(endpoint, event, context).await;
-    assert_eq!(
-        headers.get("content-type").map(String::as_str),
-        Some("application/json"),
-        "{body}"
-    );
-    (status, body)
-}
-
-/// Invokes an HTTP function with a raw event: status, headers (lowercase names) and body.
-pub async fn call_whole<E: Endpoint>(
-    endpoint: &E,
-    event: &str,
-) -> (u16, HashMap<String, String>, Value) {
-    invoke_whole(endpoint, event, context()).await
-}
-
-async fn invoke_whole<E: Endpoint>(
-    endpoint: &E,
-    event: &str,
-    context: Context,
-) -> (u16, HashMap<String, String>, Value) {
-    let payload = serde_json::value::RawValue::from_string(event.to_owned()).expect("raw json");
-    let response = edge::invoke(endpoint, &payload, context).await;
-    let response = serde_json::to_value(&response).expect("response json");
-    let status = response["statusCode"].as_u64().expect("statusCode") as u16;
-    let mut headers = HashMap::new();
-    for field in ["headers", "multiValueHeaders"] {
-        if let Some(map) = response[field].as_object() {
-            for (name, value) in map {
-                let value = match value {
-                    Value::Array(values) => values.first().and_then(Value::as_str),
-                    other => other.as_str(),
-                };
-                if let Some(value) = value {
-                    headers.insert(name.to_ascii_lowercase(), value.to_owned());
-                }
-            }
-        }
-    }
-    let body = response["body"]
-        .as_str()
-        .map(|text| serde_json::from_str(text).expect("json body"))
-        .unwrap_or(Value::Null);
-    (status, headers, body)
-}
-
-/// Asks the authorizer about an event: its policy as JSON, or its error.
-pub async fn authorize<S: TokenReader + Sync>(
-    authorizer: &Authorizer<S>,
-    event: Value,
-) -> Result<Value, Diagnostic> {
-    let event = serde_json::from_value(event).expect("authorizer event");
-    authorizer
-        .invoke(event, REQUEST_ID, None)
-        .await
-        .map(|response| serde_json::to_value(response).expect("policy json"))
-}
-
-/// A string attribute of a stored item; the test fails if it is missing or not S.
-pub fn string_attr(item: &Item, name: &str) -> String {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_else(|| panic!("{name} is not S in {item:?}"))
-}
-
-/// A number attribute of a stored item; the test fails if it is missing or not N.
-pub fn number_attr(item: &Item, name: &str) -> u64 {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{name} is not N in {item:?}"))
-}
-
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-/// A request id as API Gateway would make one.
-pub fn fresh_request_id() -> String {
-    random_hex::<16>().unwrap_or_default()
 }

@@ -4,11 +4,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use testkit::events::{USER_INFO_ROUTE, authorizer_event, method_arn};
 use testkit::faulty::{Fault, FaultyServer};
-use testkit::world::*;
+use testkit::prelude::*;
 use twitter_auth_login::config::Table;
+use twitter_auth_login::domain::token::hash_token;
 use twitter_auth_login::dynamo::Limits;
 use twitter_auth_login::endpoints::authorizer::UNAUTHORIZED;
-use twitter_auth_login::token::hash_token;
 
 use crate::{logout, refresh};
 
@@ -127,7 +127,7 @@ async fn tokens_that_are_not_live_are_unauthorized() {
     let victim = world.sign_in().await;
     let (status, body) = refresh(&world, &victim.refresh).await;
     let current = Tokens::from_answer(status, &body);
-    world.clock.advance(world.lifetimes.refresh_reuse_grace);
+    world.clock.advance(world.refresh_reuse_grace);
     let (_, body) = refresh(&world, &victim.refresh).await;
     assert_eq!(body["extMsg"], "reused");
     assert_eq!(ask(&world, Some(&current.access)).await, unauthorized);

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use testkit::events::{REFRESH_ROUTE, RestEvent, http_api_event, rest_event};
-use testkit::world::*;
+use testkit::prelude::*;
 
 use crate::{assert_nothing_written, login};
 

@@ -2,10 +2,10 @@
 //! --data-file`) goes through its function against the demo data, so the files never rot.
 
 use serde_json::Value;
-use testkit::world::*;
+use testkit::prelude::*;
 use twitter_auth_login::config::Table;
+use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::endpoints::authorizer::UNAUTHORIZED;
-use twitter_auth_login::session::uid_for;
 
 /// The function each event file is for, and the outcome it is meant to show. A new file must
 /// be added here.

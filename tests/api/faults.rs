@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use testkit::events::rest_event;
 use testkit::faulty::{Fault, FaultyServer};
-use testkit::world::*;
+use testkit::prelude::*;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 
@@ -195,7 +195,7 @@ async fn a_reuse_whose_revocation_fails_is_5001_and_revokes_later() {
     let login = world.sign_in().await;
     let (status, body) = crate::refresh(world, &login.refresh).await;
     let current = Tokens::from_answer(status, &body);
-    world.clock.advance(world.lifetimes.refresh_reuse_grace);
+    world.clock.advance(world.refresh_reuse_grace);
 
     let reuse = refresh_event(&login.refresh);
     let before = snapshot(world).await;
@@ -366,7 +366,7 @@ async fn a_refresh_whose_answer_is_lost_can_be_retried_within_the_grace_window()
         .expect("session");
     assert_eq!(
         string_attr(&session, "refreshTokenHash"),
-        twitter_auth_login::token::hash_token(&retried.refresh)
+        twitter_auth_login::domain::token::hash_token(&retried.refresh)
     );
 }
 
@@ -458,10 +458,11 @@ async fn the_invocation_deadline_bounds_a_slow_but_succeeding_chain() {
 
 #[test]
 fn the_template_timeout_outlasts_every_dependency_bound() {
-    use testkit::template::{TEMPLATE, function_timeout, global_variable};
-    let timeout = function_timeout(TEMPLATE).expect("Timeout");
+    let template = twitter_auth_admin::template::Template::shipped();
+    let timeout = template.function_timeout().expect("Timeout");
     let twitter = Duration::from_millis(
-        global_variable(TEMPLATE, "TWITTER_TIMEOUT_MS")
+        template
+            .global_variable("TWITTER_TIMEOUT_MS")
             .expect("TWITTER_TIMEOUT_MS")
             .parse()
             .expect("a number"),
@@ -469,7 +470,8 @@ fn the_template_timeout_outlasts_every_dependency_bound() {
     let dynamodb = Limits::default().operation_timeout;
     // The longest chain without a deadline: a login's read, Twitter, and its write; plus the
     // edge's margin to answer. The invocation's deadline bounds anything longer.
-    let chain = dynamodb + twitter + dynamodb + twitter_auth_login::scope::ANSWER_MARGIN;
+    let chain =
+        dynamodb + twitter + dynamodb + twitter_auth_login::invocation::deadline::ANSWER_MARGIN;
     assert!(
         chain < timeout,
         "{chain:?} does not fit in the {timeout:?} Timeout"

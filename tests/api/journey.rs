@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use testkit::functions::InProcess;
-use testkit::gateway::{Api, Gateway};
-use testkit::world::*;
+use testkit::gateway::Gateway;
+use testkit::prelude::*;
+use twitter_auth_admin::template::Template;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
@@ -29,7 +30,9 @@ async fn local_api_with(
         "AuthorizerCacheSeconds".to_owned(),
         cache_seconds.to_string(),
     )]);
-    let api = Api::from_template(template, &overrides).expect("api");
+    let api = Template::parse(template)
+        .and_then(|t| t.api(&overrides))
+        .expect("api");
     let functions = InProcess {
         authorizer: world.authorizer_with(authorizer_store),
         ..InProcess::new(world, world.store())

@@ -4,30 +4,35 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use testkit::events::login_signature;
 use testkit::memory::{ManualClock, MemoryStore, MemoryTwitter};
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::session::{Lifetimes, RevokedReason, SessionStatus, TokenRules};
+use twitter_auth_login::domain::token::{PresentedToken, hash_token};
+use twitter_auth_login::domain::user::TwitterUser;
+use twitter_auth_login::domain::user_domain::{App, DomainState, UserDomain, UserDomainName};
 use twitter_auth_login::endpoints::login::request::LoginRequest;
-use twitter_auth_login::endpoints::login::signature;
 use twitter_auth_login::endpoints::login::{Login, Policy};
-use twitter_auth_login::endpoints::logout::{Logout, Scope};
+use twitter_auth_login::endpoints::logout::{Logout, LogoutScope};
 use twitter_auth_login::endpoints::refresh::Refresh;
+use twitter_auth_login::endpoints::token_check::TokenCheck;
 use twitter_auth_login::error::{ApiError, Rejection};
-use twitter_auth_login::ports::{App, TwitterUser, UserDomain};
-use twitter_auth_login::secret::Secret;
-use twitter_auth_login::session::{Lifetimes, RevokedReason, SessionStatus};
-use twitter_auth_login::token::{PresentedToken, hash_token};
+use twitter_auth_login::invocation::Caller;
 
 const DOMAIN: &str = "C.DM.1";
 const SECRET: &str = "domain-secret";
 const LIFETIMES: Lifetimes = Lifetimes {
     access_token_ttl: 7200,
     refresh_token_ttl: 2_592_000,
-    refresh_reuse_grace: 30,
     session_max: 7_776_000,
 };
+const GRACE: u64 = 30;
 
 fn domain(enabled: bool) -> UserDomain {
     UserDomain {
-        enabled: Ok(enabled),
+        state: DomainState {
+            enabled: Ok(enabled),
+        },
         secret: Ok(Secret::new(SECRET)),
         apps: Ok(HashMap::from([(
             "app".to_owned(),
@@ -55,11 +60,11 @@ fn twitter() -> MemoryTwitter {
 
 fn request(mcc: Option<i32>) -> LoginRequest {
     LoginRequest {
-        user_domain: DOMAIN.into(),
+        user_domain: UserDomainName::parse(DOMAIN).expect("domain"),
         app_id: "app".into(),
         oauth_token: Secret::new("tok"),
         oauth_token_secret: Secret::new("sec"),
-        signature: Secret::new(signature::expected("app", "tok", "sec", SECRET)),
+        signature: Secret::new(login_signature("app", "tok", "sec", SECRET)),
         mcc,
     }
 }
@@ -89,11 +94,17 @@ impl Setup {
     }
 
     fn refresh(&self) -> Refresh<MemoryStore> {
-        Refresh::new(self.store.clone(), LIFETIMES, self.clock.clone())
+        let rules = TokenRules::refresh(LIFETIMES.session_max, GRACE);
+        let check = TokenCheck::new(rules, self.clock.clone());
+        Refresh::new(self.store.clone(), LIFETIMES, check)
     }
 
     fn logout(&self) -> Logout<MemoryStore> {
-        Logout::new(self.store.clone(), LIFETIMES, self.clock.clone())
+        let rules = TokenRules::access(LIFETIMES.session_max);
+        Logout::new(
+            self.store.clone(),
+            TokenCheck::new(rules, self.clock.clone()),
+        )
     }
 }
 
@@ -149,7 +160,10 @@ async fn a_login_stores_a_session_and_the_user_and_refresh_rotates_it() {
     setup.clock.advance(10);
     let refreshed = setup
         .refresh()
-        .refresh(&presented(&grant.refresh_token.token))
+        .refresh(
+            &presented(&grant.refresh_token.token),
+            &mut Caller::default(),
+        )
         .await
         .expect("refresh");
     let session = setup
@@ -174,7 +188,10 @@ async fn a_login_stores_a_session_and_the_user_and_refresh_rotates_it() {
     assert_eq!(
         setup
             .refresh()
-            .refresh(&presented(&grant.refresh_token.token))
+            .refresh(
+                &presented(&grant.refresh_token.token),
+                &mut Caller::default()
+            )
             .await
             .err(),
         Some(ApiError::TokenRejected(Rejection::Reused))
@@ -199,20 +216,32 @@ async fn logout_scopes_count_what_they_revoke() {
     let c = login.login(&request(None)).await.expect("c");
     let logout = setup.logout();
     let others = logout
-        .logout(&presented(&a.access_token.token), Scope::Others)
+        .logout(
+            &presented(&a.access_token.token),
+            LogoutScope::Others,
+            &mut Caller::default(),
+        )
         .await
         .expect("others");
     assert_eq!(others.revoked_sessions, 2);
     assert_eq!(
         logout
-            .logout(&presented(&b.access_token.token), Scope::Local)
+            .logout(
+                &presented(&b.access_token.token),
+                LogoutScope::Local,
+                &mut Caller::default()
+            )
             .await
             .err(),
         Some(ApiError::TokenRejected(Rejection::Revoked))
     );
     assert_eq!(
         logout
-            .logout(&presented(&a.access_token.token), Scope::Global)
+            .logout(
+                &presented(&a.access_token.token),
+                LogoutScope::Global,
+                &mut Caller::default()
+            )
             .await
             .map(|l| l.revoked_sessions),
         Ok(1)

@@ -3,12 +3,13 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use testkit::faulty::FaultyServer;
+use testkit::prelude::*;
 use testkit::twitter::{Account, Mode};
-use testkit::world::*;
 use twitter_auth_login::config::Table;
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::token::hash_token;
+use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::dynamo::Limits;
-use twitter_auth_login::session::uid_for;
-use twitter_auth_login::token::hash_token;
 
 use crate::{assert_nothing_written, assert_refused, login, written};
 
@@ -184,10 +185,16 @@ async fn another_twitter_account_or_user_domain_is_another_user() {
     let secret = world.admin.add_domain(second, None).await.expect("domain");
     world
         .admin
-        .add_twitter_app(second, APP_ID, CONSUMER_KEY, CONSUMER_SECRET)
+        .add_twitter_app(second, APP_ID, CONSUMER_KEY, &Secret::new(CONSUMER_SECRET))
         .await
         .expect("app");
-    let params = signed_params(second, APP_ID, OAUTH_TOKEN, OAUTH_TOKEN_SECRET, &secret);
+    let params = signed_params(
+        second,
+        APP_ID,
+        OAUTH_TOKEN,
+        OAUTH_TOKEN_SECRET,
+        secret.expose(),
+    );
     let (status, body) = login(&world, &params).await;
     let elsewhere = Tokens::from_answer(status, &body);
     assert_ne!(elsewhere.uid, jack.uid);
@@ -448,7 +455,7 @@ async fn misprovisioned_items_are_5000_at_their_check() {
     internal(&login(&world, &world.login_params()).await);
     world
         .admin
-        .add_twitter_app(DOMAIN, APP_ID, CONSUMER_KEY, CONSUMER_SECRET)
+        .add_twitter_app(DOMAIN, APP_ID, CONSUMER_KEY, &Secret::new(CONSUMER_SECRET))
         .await
         .expect("mend the app");
 
@@ -498,7 +505,12 @@ async fn a_wrong_consumer_secret_fails_twitters_signature_check() {
     let world = World::new().await;
     world
         .admin
-        .add_twitter_app(DOMAIN, APP_ID, CONSUMER_KEY, "stale-consumer-secret")
+        .add_twitter_app(
+            DOMAIN,
+            APP_ID,
+            CONSUMER_KEY,
+            &Secret::new("stale-consumer-secret"),
+        )
         .await
         .expect("update app");
     assert_refused(

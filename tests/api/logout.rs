@@ -3,7 +3,7 @@
 
 use testkit::events::{LOGOUT_ROUTE, RestEvent};
 use testkit::faulty::FaultyServer;
-use testkit::world::*;
+use testkit::prelude::*;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::dynamo::Limits;
 

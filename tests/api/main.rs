@@ -19,7 +19,7 @@ mod user_info;
 
 use serde_json::Value;
 use testkit::events::rest_event;
-use testkit::world::{Item, Params, World, call};
+use testkit::prelude::{Item, Params, World, call};
 use twitter_auth_login::config::Table;
 
 /// A login through the world's login function.
@@ -31,7 +31,7 @@ pub async fn login(world: &World, params: &Params) -> (u16, Value) {
 pub async fn refresh(world: &World, refresh_token: &str) -> (u16, Value) {
     call(
         &world.refresh(),
-        &testkit::world::refresh_event(refresh_token),
+        &testkit::prelude::refresh_event(refresh_token),
     )
     .await
 }
@@ -40,7 +40,7 @@ pub async fn refresh(world: &World, refresh_token: &str) -> (u16, Value) {
 pub async fn logout(world: &World, authorization: &str, scope: Option<&str>) -> (u16, Value) {
     call(
         &world.logout(),
-        &testkit::world::logout_event(Some(authorization), scope),
+        &testkit::prelude::logout_event(Some(authorization), scope),
     )
     .await
 }

@@ -23,8 +23,10 @@ use proptest::sample::{Index, select};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
 use testkit::twitter::{Account, TwitterStub, base_string_uri, verify};
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::ports::TwitterCredentials;
 use twitter_auth_login::twitter::Url;
-use twitter_auth_login::twitter::oauth::{Credentials, authorization_header};
+use twitter_auth_login::twitter::oauth::authorization_header;
 
 const USERS_ME: &str = "/2/users/me";
 const USER_ID: &str = "783214";
@@ -46,13 +48,28 @@ struct Secrets {
     token_secret: String,
 }
 
+/// The secrets as the signer takes them.
+struct Signing {
+    consumer_secret: Secret,
+    token: Secret,
+    token_secret: Secret,
+}
+
 impl Secrets {
-    fn credentials(&self) -> Credentials<'_> {
-        Credentials {
+    fn signing(&self) -> Signing {
+        Signing {
+            consumer_secret: Secret::new(self.consumer_secret.clone()),
+            token: Secret::new(self.token.clone()),
+            token_secret: Secret::new(self.token_secret.clone()),
+        }
+    }
+
+    fn credentials<'a>(&'a self, signing: &'a Signing) -> TwitterCredentials<'a> {
+        TwitterCredentials {
             consumer_key: &self.consumer_key,
-            consumer_secret: &self.consumer_secret,
-            token: &self.token,
-            token_secret: &self.token_secret,
+            consumer_secret: &signing.consumer_secret,
+            token: &signing.token,
+            token_secret: &signing.token_secret,
         }
     }
 
@@ -275,7 +292,9 @@ fn change_signature(header: &str, change: Change) -> String {
 }
 
 fn sign(url: &Url, secrets: &Secrets, nonce: &str, timestamp: u64) -> String {
-    authorization_header("GET", url, &secrets.credentials(), nonce, timestamp).expect("sign")
+    let signing = secrets.signing();
+    authorization_header("GET", url, &secrets.credentials(&signing), nonce, timestamp)
+        .expect("sign")
 }
 
 fn with_secrets(secrets: &Secrets, consumer_secret: String, token_secret: String) -> Secrets {

@@ -15,9 +15,10 @@ use serde_json::{Value, json};
 use testkit::events::RestEvent;
 use testkit::faulty::{Fault, FaultyServer};
 use testkit::functions::InProcess;
-use testkit::gateway::{Api, Gateway};
+use testkit::gateway::Gateway;
+use testkit::prelude::*;
 use testkit::twitter::Mode;
-use testkit::world::*;
+use twitter_auth_admin::template::Template;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::dynamo::Limits;
 use yaml_rust2::{Yaml, YamlLoader};
@@ -401,7 +402,9 @@ impl Harness {
         let functions = InProcess::new(&world, store);
         // No cache: each request meets the authorizer's decision of that moment.
         let overrides = HashMap::from([("AuthorizerCacheSeconds".to_owned(), "0".to_owned())]);
-        let api = Api::from_template(TEMPLATE, &overrides).expect("template");
+        let api = Template::parse(TEMPLATE)
+            .and_then(|t| t.api(&overrides))
+            .expect("template");
         let gateway = Gateway::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             api,
@@ -646,7 +649,9 @@ fn the_document_is_consistent_and_matches_the_template() {
     }
 
     // The routes are the template's, and only the authorizer's routes name its scheme.
-    let api = Api::from_template(TEMPLATE, &HashMap::new()).expect("template");
+    let api = Template::parse(TEMPLATE)
+        .and_then(|t| t.api(&HashMap::new()))
+        .expect("template");
     let documented: BTreeSet<(String, String)> = contract
         .operations
         .iter()
@@ -723,7 +728,7 @@ fn the_document_is_consistent_and_matches_the_template() {
     expected.sort_unstable();
     assert_eq!(set, expected, "the template's gateway responses");
     for kind in authorizer_kinds.iter().chain(&gateway_kinds) {
-        let response = api.response(kind);
+        let response = testkit::gateway::gateway_response(&api, kind);
         let mut headers: HashMap<String, Vec<String>> = HashMap::new();
         for (name, value) in &response.headers {
             headers
@@ -955,7 +960,7 @@ async fn refresh_token_answers_as_documented() {
 
     let rotated = h.sign_in().await;
     h.case("rotate", id, form(&rotated.refresh), 200, "").await;
-    h.world.clock.advance(h.world.lifetimes.refresh_reuse_grace);
+    h.world.clock.advance(h.world.refresh_reuse_grace);
     h.case(
         "reused after the grace window",
         id,

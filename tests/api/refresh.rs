@@ -7,18 +7,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use aws_sdk_dynamodb::types::AttributeValue;
 use testkit::events::{REFRESH_ROUTE, RestEvent};
 use testkit::faulty::FaultyServer;
-use testkit::world::*;
+use testkit::prelude::*;
 use tokio::sync::Barrier;
 use twitter_auth_login::config::Table;
+use twitter_auth_login::domain::session::{RevokedReason, TokenState};
+use twitter_auth_login::domain::token::{PresentedToken, hash_token};
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::authorizer::Decision;
 use twitter_auth_login::endpoints::refresh::Refresh;
 use twitter_auth_login::error::ApiError;
 use twitter_auth_login::ports::{
-    Revocation, Rotation, SessionRevoker, SessionRotator, TokenReader, TokenState, Written,
+    Conditional, DomainRead, Revocation, Rotation, SessionRevoker, SessionRotator, TokenReader,
 };
-use twitter_auth_login::session::RevokedReason;
-use twitter_auth_login::token::{TokenRoute, hash_token};
 
 use crate::{assert_refused, refresh};
 
@@ -461,11 +461,10 @@ impl Gated {
 impl TokenReader for Gated {
     async fn token_state(
         &self,
-        route: &TokenRoute,
-        token_hash: &str,
-        with_domain: bool,
+        presented: &PresentedToken,
+        domain: DomainRead,
     ) -> Result<TokenState, ApiError> {
-        let state = self.store.token_state(route, token_hash, with_domain).await;
+        let state = self.store.token_state(presented, domain).await;
         if !self.passed.swap(true, Ordering::SeqCst) {
             for gate in &self.gates {
                 gate.wait().await;
@@ -476,7 +475,7 @@ impl TokenReader for Gated {
 }
 
 impl SessionRotator for Gated {
-    async fn rotate(&self, rotation: &Rotation) -> Result<Written, ApiError> {
+    async fn rotate(&self, rotation: &Rotation) -> Result<Conditional, ApiError> {
         self.store.rotate(rotation).await
     }
 }
@@ -496,7 +495,7 @@ fn gated(world: &World, gates: &[&Arc<Barrier>]) -> Refresh<Gated> {
     Refresh::new(
         Gated::new(world.store(), gates),
         world.lifetimes,
-        world.clock.clone(),
+        world.refresh_check(),
     )
 }
 

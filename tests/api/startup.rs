@@ -5,52 +5,39 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use testkit::functions::Function;
 
+/// A function's binary, built beside the test binaries' first.
 struct Binary {
     name: &'static str,
-    path: &'static str,
+    path: PathBuf,
     /// The variables it must refuse to start without, in the contract's words.
     required: &'static [&'static str],
 }
 
-const BINARIES: [Binary; 5] = [
-    Binary {
-        name: "twitter-auth-login",
-        path: env!("CARGO_BIN_EXE_twitter-auth-login"),
-        required: &[
-            "USER_DOMAIN_TABLE",
-            "MCC_TABLE",
-            "TOKEN_TABLE",
-            "SESSION_TABLE",
-            "USER_TABLE",
-            "DATA_CENTER",
-        ],
-    },
-    Binary {
-        name: "refresh-token",
-        path: env!("CARGO_BIN_EXE_refresh-token"),
-        required: &["USER_DOMAIN_TABLE", "TOKEN_TABLE", "SESSION_TABLE"],
-    },
-    Binary {
-        name: "user-logout",
-        path: env!("CARGO_BIN_EXE_user-logout"),
-        required: &["TOKEN_TABLE", "SESSION_TABLE"],
-    },
-    Binary {
-        name: "user-info",
-        path: env!("CARGO_BIN_EXE_user-info"),
-        required: &["USER_TABLE"],
-    },
-    Binary {
-        name: "token-authorizer",
-        path: env!("CARGO_BIN_EXE_token-authorizer"),
-        required: &["USER_DOMAIN_TABLE", "TOKEN_TABLE", "SESSION_TABLE"],
-    },
-];
+fn binaries() -> Vec<Binary> {
+    let any = Path::new(env!("CARGO_BIN_EXE_twitter-auth-login"));
+    Function::ALL
+        .into_iter()
+        .map(|function| Binary {
+            name: function.binary(),
+            path: any.with_file_name(function.binary()),
+            required: function.required_variables(),
+        })
+        .collect()
+}
+
+fn binary(function: Function) -> Binary {
+    binaries()
+        .into_iter()
+        .find(|b| b.name == function.binary())
+        .expect("every function is built")
+}
 
 /// Every variable the template gives every function.
 const ALL_VARIABLES: [&str; 6] = [
@@ -109,7 +96,7 @@ impl Run {
 fn start(binary: &Binary, env: &[(&str, String)], json: bool) -> Run {
     let runtime = TcpListener::bind("127.0.0.1:0").expect("bind runtime API");
     runtime.set_nonblocking(true).expect("nonblocking");
-    let mut command = Command::new(binary.path);
+    let mut command = Command::new(&binary.path);
     command
         .env_clear()
         .env(
@@ -181,7 +168,7 @@ fn all_but(missing: &str, missing_as: Option<&str>) -> Vec<(&'static str, String
 
 #[test]
 fn each_missing_required_variable_stops_start_up_naming_it() {
-    for binary in &BINARIES {
+    for binary in &binaries() {
         for missing in binary.required {
             // Unset, and blank: both are missing.
             for missing_as in [None, Some("  ")] {
@@ -208,7 +195,7 @@ fn each_missing_required_variable_stops_start_up_naming_it() {
 
 #[test]
 fn the_refusal_is_a_json_line_when_lambda_asks_for_json() {
-    for binary in &BINARIES {
+    for binary in &binaries() {
         for missing in binary.required {
             let what = format!("{} without {missing}", binary.name);
             let run = start(binary, &all_but(missing, None), true);
@@ -235,27 +222,35 @@ fn the_refusal_is_a_json_line_when_lambda_asks_for_json() {
 
 #[test]
 fn a_malformed_value_is_named_but_never_echoed() {
-    let login = &BINARIES[0];
-    for (name, bad, error) in [
+    for (function, name, bad, error) in [
         (
+            Function::Login,
             "ACCESS_TOKEN_TTL_SECONDS",
             format!("0-{MARKER}"),
             "ACCESS_TOKEN_TTL_SECONDS must be a positive whole number",
         ),
         (
+            Function::Refresh,
             "REFRESH_REUSE_GRACE_SECONDS",
             format!("-1{MARKER}"),
             "REFRESH_REUSE_GRACE_SECONDS must be a whole number",
         ),
         (
+            Function::Login,
             "TWITTER_API_BASE",
             format!("ftp://{MARKER}.example"),
             "TWITTER_API_BASE must be an http(s) URL",
         ),
+        (
+            Function::Login,
+            "TWITTER_API_BASE",
+            format!("http://{MARKER}.example"),
+            "TWITTER_API_BASE must be https://, except on a loopback address",
+        ),
     ] {
         let mut env = all_but("", None);
         env.push((name, bad));
-        let run = start(login, &env, true);
+        let run = start(&binary(function), &env, true);
         run.assert_refused(name);
         run.assert_never_echoes_values(name);
         let line: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
@@ -266,7 +261,7 @@ fn a_malformed_value_is_named_but_never_echoed() {
 
 #[test]
 fn a_function_needs_only_the_variables_it_uses() {
-    for binary in &BINARIES {
+    for binary in &binaries() {
         let env: Vec<(&str, String)> = binary
             .required
             .iter()
@@ -293,5 +288,26 @@ fn a_function_needs_only_the_variables_it_uses() {
             );
             run.assert_never_echoes_values(&what);
         }
+    }
+}
+
+#[test]
+fn an_empty_endpoint_variable_means_unset() {
+    // As `sam local` passes a variable the template declares empty: every function starts.
+    for binary in &binaries() {
+        let mut env = all_but("", None);
+        env.push(("AWS_ENDPOINT_URL_DYNAMODB", String::new()));
+        env.push(("AWS_ENDPOINT_URL", String::new()));
+        let what = format!("{} with empty endpoint variables", binary.name);
+        let run = start(binary, &env, true);
+        assert_eq!(
+            run.runtime_request
+                .as_deref()
+                .and_then(|l| l.split(" HTTP/").next()),
+            Some(NEXT_INVOCATION),
+            "{what}: did not get past start-up: {}",
+            run.logs()
+        );
+        assert!(!run.logs().contains("panic"), "{what}: {}", run.logs());
     }
 }

@@ -13,16 +13,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use testkit::events::rest_event;
+use testkit::prelude::*;
 use testkit::twitter::{Mode, TwitterStub};
-use testkit::world::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 use twitter_auth_login::config::Table;
+use twitter_auth_login::domain::token::hash_token;
+use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::dynamo::DynamoStore;
 use twitter_auth_login::endpoints::login::Login;
-use twitter_auth_login::session::uid_for;
-use twitter_auth_login::token::hash_token;
 use twitter_auth_login::twitter::TwitterClient;
 
 type LoginEndpoint = Login<DynamoStore, TwitterClient>;

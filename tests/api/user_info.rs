@@ -3,9 +3,9 @@
 use serde_json::json;
 use testkit::events::{RestEvent, USER_INFO_ROUTE};
 use testkit::faulty::{Fault, FaultyServer};
-use testkit::world::*;
+use testkit::prelude::*;
+use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::dynamo::Limits;
-use twitter_auth_login::session::uid_for;
 
 use crate::assert_refused;
 

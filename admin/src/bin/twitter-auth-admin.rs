@@ -2,15 +2,18 @@
 //! template.yaml, provisions user domains, Twitter apps and MCC routes, and looks after end
 //! users and their sessions. Table names come from the same variables as the functions'.
 
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::ProvideCredentials;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
-use twitter_auth_admin::admin::{Admin, AdminError};
 use twitter_auth_admin::provision;
-use twitter_auth_login::config::{Table, Tables};
+use twitter_auth_admin::template::Template;
+use twitter_auth_admin::{Admin, AdminError};
+use twitter_auth_login::config::{Table, TableNames};
+use twitter_auth_login::domain::secret::Secret;
 
 #[derive(Parser)]
 #[command(
@@ -48,26 +51,26 @@ enum Command {
         #[arg(long)]
         template: Option<std::path::PathBuf>,
     },
-    /// Add an enabled user domain; prints its secret, generated unless given.
+    /// Add an enabled user domain; prints its secret, generated unless --secret-stdin.
     AddDomain {
         user_domain: String,
-        /// Use this secret instead of a generated one (at least 16 characters).
-        #[arg(long, env = "USER_DOMAIN_SECRET", hide_env_values = true)]
-        secret: Option<String>,
+        /// Read the secret (at least 16 characters) from standard input, or a prompt on a
+        /// terminal, instead of generating one.
+        #[arg(long)]
+        secret_stdin: bool,
     },
     /// Disable a user domain: its logins and refreshes answer 5104, the authorizer denies.
     DisableDomain { user_domain: String },
     /// Enable a user domain again.
     EnableDomain { user_domain: String },
-    /// Add or replace a Twitter app on a user domain.
+    /// Add or replace a Twitter app on a user domain. The consumer secret is read from
+    /// standard input, or a prompt on a terminal, so that it stays out of `ps` and shell
+    /// history.
     AddApp {
         user_domain: String,
         app_id: String,
         #[arg(long)]
         consumer_key: String,
-        /// Read from the environment so that it stays out of shell history.
-        #[arg(long, env = "TWITTER_CONSUMER_SECRET", hide_env_values = true)]
-        consumer_secret: String,
     },
     /// Remove an app from a user domain.
     RemoveApp { user_domain: String, app_id: String },
@@ -125,7 +128,7 @@ async fn main() -> ExitCode {
 
 impl Cli {
     /// The table names given, by flag or variable.
-    fn tables(&self) -> Tables {
+    fn tables(&self) -> TableNames {
         [
             (Table::UserDomain, &self.user_domain_table),
             (Table::Mcc, &self.mcc_table),
@@ -135,7 +138,7 @@ impl Cli {
         ]
         .into_iter()
         .filter_map(|(table, name)| name.clone().filter(|n| !n.is_empty()).map(|n| (table, n)))
-        .fold(Tables::default(), |tables, (table, name)| {
+        .fold(TableNames::default(), |tables, (table, name)| {
             tables.with(table, name)
         })
     }
@@ -180,6 +183,29 @@ async fn client(endpoint_url: Option<&str>) -> Result<(Client, String), AdminErr
     Ok((Client::new(&config), endpoint))
 }
 
+/// A secret from a prompt on a terminal (not echoed), else the first line of standard input.
+/// Never from a flag or a variable: those show in `ps`, shell history and later commands.
+fn read_secret(prompt: &str) -> Result<Secret, AdminError> {
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| AdminError::new(format!("reading the secret: {e}")))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| AdminError::new(format!("reading the secret from standard input: {e}")))?;
+        line
+    };
+    let secret = line.trim_end_matches(['\r', '\n']);
+    if secret.trim().is_empty() {
+        return Err(AdminError::new(
+            "no secret on standard input: pipe it in, one line",
+        ));
+    }
+    Ok(Secret::new(secret))
+}
+
 fn print(json: &Value) -> Result<(), AdminError> {
     let text = serde_json::to_string_pretty(json).map_err(|e| AdminError::new(e.to_string()))?;
     println!("{text}");
@@ -193,28 +219,37 @@ async fn run(cli: Cli) -> Result<(), AdminError> {
 
     match cli.command {
         Command::CreateTables { template } => {
-            let text = match template {
+            let template = match template {
                 Some(path) => std::fs::read_to_string(&path)
-                    .map_err(|e| AdminError::new(format!("{}: {e}", path.display())))?,
-                None => provision::TEMPLATE.to_owned(),
+                    .map_err(|e| AdminError::new(format!("{}: {e}", path.display())))
+                    .and_then(|text| {
+                        Template::parse(&text)
+                            .map_err(|e| AdminError::new(format!("{}: {e}", path.display())))
+                    })?,
+                None => Template::shipped(),
             };
-            let named = provision::named_tables(&text, &tables).map_err(AdminError::new)?;
+            let named = provision::named_tables(&template, &tables).map_err(AdminError::new)?;
             if named.is_empty() {
                 return Err(AdminError::new(
                     "name the tables to create: USER_DOMAIN_TABLE, MCC_TABLE, TOKEN_TABLE, \
                      SESSION_TABLE, USER_TABLE, or their flags (--user-domain-table ...)",
                 ));
             }
-            provision::create_tables(&client, &text, &tables, &endpoint).await?;
+            provision::create_tables(&client, &template, &tables, &endpoint).await?;
             let names: Vec<String> = named.into_iter().map(|(name, _)| name).collect();
             println!("created {} at {endpoint}", names.join(", "));
         }
         Command::AddDomain {
             user_domain,
-            secret,
+            secret_stdin,
         } => {
-            let secret = admin.add_domain(&user_domain, secret).await?;
-            println!("{secret}");
+            let given = if secret_stdin {
+                Some(read_secret("user domain secret: ")?)
+            } else {
+                None
+            };
+            let secret = admin.add_domain(&user_domain, given).await?;
+            println!("{}", secret.expose());
         }
         Command::DisableDomain { user_domain } => admin.set_enabled(&user_domain, false).await?,
         Command::EnableDomain { user_domain } => admin.set_enabled(&user_domain, true).await?,
@@ -222,8 +257,8 @@ async fn run(cli: Cli) -> Result<(), AdminError> {
             user_domain,
             app_id,
             consumer_key,
-            consumer_secret,
         } => {
+            let consumer_secret = read_secret("consumer secret: ")?;
             admin
                 .add_twitter_app(&user_domain, &app_id, &consumer_key, &consumer_secret)
                 .await?
@@ -273,7 +308,8 @@ async fn run(cli: Cli) -> Result<(), AdminError> {
                     ));
                 }
             };
-            print(&admin.show_user(&uid).await?)?;
+            let user = admin.show_user(&uid).await?;
+            print(&serde_json::to_value(user).map_err(|e| AdminError::new(e.to_string()))?)?;
         }
         Command::ListSessions { uid } => print(&Value::Array(admin.list_sessions(&uid).await?))?,
         Command::RevokeSession { uid, session_id } => {

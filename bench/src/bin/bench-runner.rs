@@ -28,22 +28,28 @@ use bench::emulator::{Invocation, Outcome, RuntimeApi};
 use bench::report::{Verdict, print_table, record};
 use bench::stats::{median, mib, ms, percentile};
 use bench::world::{
-    Answer, Fallible, Tokens, authorize, authorizer_event, check_policy, function_env,
-    function_named, invoke, lambda_env, login_event, new_account_login_event,
+    Answer, Fallible, Tokens, authorize, authorizer_event, check_policy, function_env, invoke,
+    lambda_env, login_event, new_account_login_event,
 };
 use bytes::Bytes;
 use testkit::faulty::FaultyServer;
-use testkit::world::{self as kit, LOCAL_MCC, World};
+use testkit::functions::Function;
+use testkit::prelude::{self as kit, LOCAL_MCC, World};
 use tokio::sync::mpsc::UnboundedReceiver;
-use twitter_auth_login::config::{Function, Table};
+use twitter_auth_login::config::Table;
+use twitter_auth_login::domain::grant::issue_pair;
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::session::TokenOwner;
+use twitter_auth_login::domain::token::{PresentedToken, hash_token, random_id};
+use twitter_auth_login::domain::user::uid_for;
+use twitter_auth_login::domain::user_domain::UserDomainName;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
-use twitter_auth_login::endpoints::issue_pair;
 use twitter_auth_login::endpoints::login::Login;
 use twitter_auth_login::endpoints::user_info::UserInfo;
-use twitter_auth_login::ports::{DomainDirectory, NewSession, SessionStarter, TwitterVerifier};
-use twitter_auth_login::session::{TokenOwner, uid_for};
-use twitter_auth_login::token::{PresentedToken, hash_token, random_id};
-use twitter_auth_login::twitter::{TwitterClient, oauth};
+use twitter_auth_login::ports::{
+    DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
+};
+use twitter_auth_login::twitter::TwitterClient;
 
 /// A start that has not asked for work or answered by then has failed.
 const START_LIMIT: Duration = Duration::from_secs(20);
@@ -305,7 +311,7 @@ async fn cold_starts(args: &Args<'_>) -> Fallible<()> {
         let (name, path) = pair
             .split_once('=')
             .ok_or(format!("--bin {pair}: not NAME=PATH"))?;
-        let function = function_named(name).ok_or(format!("--bin {name}: no such function"))?;
+        let function = Function::named(name).ok_or(format!("--bin {name}: no such function"))?;
         subjects.push(Subject {
             name: name.to_owned(),
             path: Args::file(path, "--bin")?,
@@ -887,17 +893,23 @@ async fn login_parts(world: &World, store: &DynamoStore, calls: usize) -> Fallib
     )
     .map_err(|_| "twitter client".to_owned())?;
     let seed = &world.seed;
-    let credentials = oauth::Credentials {
+    let user_domain = UserDomainName::parse(&seed.user_domain).ok_or("the seed's user domain")?;
+    let (consumer_secret, token, token_secret) = (
+        Secret::new(seed.consumer_secret.clone()),
+        Secret::new(seed.oauth_token.clone()),
+        Secret::new(seed.oauth_token_secret.clone()),
+    );
+    let credentials = TwitterCredentials {
         consumer_key: &seed.consumer_key,
-        consumer_secret: &seed.consumer_secret,
-        token: &seed.oauth_token,
-        token_secret: &seed.oauth_token_secret,
+        consumer_secret: &consumer_secret,
+        token: &token,
+        token_secret: &token_secret,
     };
     let (mut lookups, mut verifies, mut starts) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..calls {
         let started = Instant::now();
         store
-            .lookup(&seed.user_domain, Some(LOCAL_MCC))
+            .lookup(&user_domain, Some(LOCAL_MCC))
             .await
             .map_err(|e| format!("lookup: {e:?}"))?;
         lookups.push(started.elapsed());
@@ -914,7 +926,7 @@ async fn login_parts(world: &World, store: &DynamoStore, calls: usize) -> Fallib
         let owner = TokenOwner {
             uid: uid_for(&seed.user_domain, &user.id),
             session_id: random_id().map_err(|e| format!("{e:?}"))?,
-            user_domain: seed.user_domain.clone(),
+            user_domain: user_domain.clone(),
             app_id: seed.app_id.clone(),
             twitter_user_id: user.id,
             twitter_username: user.username,

@@ -1,6 +1,6 @@
 //! `POST /v2/enduser/enduserapi/twitterAuthLogin`: checks 1 to 16 (numbered as in
-//! `docs/openapi.yaml`), then a new session for the
-//! end user, in exactly two DynamoDB requests (one read, one transaction).
+//! `docs/openapi.yaml`), then a new session for the end user, in exactly two DynamoDB requests
+//! (one read, one transaction).
 
 pub mod request;
 pub mod signature;
@@ -9,18 +9,19 @@ use std::sync::Arc;
 
 use lambda_http::Request;
 
-use crate::clock::Clock;
-use crate::endpoints::{Grant, issue_pair};
+use crate::domain::clock::Clock;
+use crate::domain::grant::{Grant, issue_pair};
+use crate::domain::session::{Lifetimes, TokenOwner};
+use crate::domain::token::random_id;
+use crate::domain::user::uid_for;
+use crate::domain::user_domain::{DomainState, TWITTER_PLATFORM};
 use crate::error::ApiError;
-use crate::http::{Answer, Endpoint, Subject};
-use crate::ports::{DomainDirectory, NewSession, SessionStarter, TwitterVerifier};
-use crate::session::{Lifetimes, TokenOwner, uid_for};
-use crate::token::random_id;
-use crate::twitter::oauth;
+use crate::http::{Endpoint, Outcome};
+use crate::invocation::Caller;
+use crate::ports::{
+    DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
+};
 use request::LoginRequest;
-
-/// The platform value that marks an app as a Twitter app.
-pub const TWITTER_PLATFORM: &str = "twitter";
 
 /// The deployment's rules for a login.
 #[derive(Debug, Clone)]
@@ -54,10 +55,8 @@ where
     pub async fn login(&self, request: &LoginRequest) -> Result<Grant, ApiError> {
         let entry = self.store.lookup(&request.user_domain, request.mcc).await?;
         let domain = entry.user_domain.ok_or(ApiError::UnknownUserDomain)?;
-        if !domain.enabled? {
-            return Err(ApiError::UserDomainDisabled);
-        }
-        if !signature::verify(request, domain.secret?.expose()) {
+        DomainState::usable(Some(&domain.state))?;
+        if !signature::verify(request, &domain.secret?) {
             return Err(ApiError::SignatureMismatch);
         }
         let app = match domain.apps?.remove(&request.app_id) {
@@ -74,18 +73,18 @@ where
             }
         }
 
-        let credentials = oauth::Credentials {
+        let credentials = TwitterCredentials {
             consumer_key: &app.consumer_key,
-            consumer_secret: app.consumer_secret.expose(),
-            token: request.oauth_token.expose(),
-            token_secret: request.oauth_token_secret.expose(),
+            consumer_secret: &app.consumer_secret,
+            token: &request.oauth_token,
+            token_secret: &request.oauth_token_secret,
         };
         let twitter_user = self.twitter.verify(&credentials).await?;
 
         let now = self.clock.now()?;
         let session_end = now.saturating_add(self.policy.lifetimes.session_max);
         let owner = TokenOwner {
-            uid: uid_for(&request.user_domain, &twitter_user.id),
+            uid: uid_for(request.user_domain.as_str(), &twitter_user.id),
             session_id: random_id()?,
             user_domain: request.user_domain.clone(),
             app_id: request.app_id.clone(),
@@ -109,22 +108,22 @@ where
     const OPERATION: &'static str = "twitterAuthLogin";
     type Data = Grant;
 
-    async fn answer(&self, request: &Request) -> Answer<Grant> {
+    async fn answer(&self, request: &Request) -> Outcome<Grant> {
         use lambda_http::RequestExt;
         let parsed = match LoginRequest::from_query(&request.query_string_parameters()) {
             Ok(parsed) => parsed,
-            Err(error) => return Answer::refused(error, Subject::default()),
+            Err(error) => return Outcome::refused(error, Caller::default()),
         };
-        let mut subject = Subject {
-            user_domain: Some(parsed.user_domain.clone()),
+        let mut caller = Caller {
+            user_domain: Some(parsed.user_domain.to_string()),
             app_id: Some(parsed.app_id.clone()),
-            ..Subject::default()
+            ..Caller::default()
         };
-        let outcome = self.login(&parsed).await;
-        if let Ok(grant) = &outcome {
-            subject.uid = Some(grant.uid.clone());
-            subject.session_id = Some(grant.session_id.clone());
+        let result = self.login(&parsed).await;
+        if let Ok(grant) = &result {
+            caller.uid = Some(grant.uid.clone());
+            caller.session_id = Some(grant.session_id.clone());
         }
-        Answer { outcome, subject }
+        Outcome { result, caller }
     }
 }

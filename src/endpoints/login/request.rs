@@ -3,10 +3,10 @@
 
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 
+use crate::domain::secret::Secret;
+use crate::domain::user_domain::UserDomainName;
 use crate::error::ApiError;
 use crate::http::params::{MAX_PARAMETER_BYTES, required};
-use crate::secret::Secret;
-use crate::user_domain::is_user_domain;
 
 pub const USER_DOMAIN: &str = "userDomain";
 pub const OAUTH_TOKEN: &str = "oauthToken";
@@ -28,7 +28,7 @@ const ALL_PARAMETERS: [&str; 6] = [
 /// A request that passed checks 1 to 7.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginRequest {
-    pub user_domain: String,
+    pub user_domain: UserDomainName,
     pub app_id: String,
     pub oauth_token: Secret,
     pub oauth_token_secret: Secret,
@@ -42,9 +42,7 @@ impl LoginRequest {
         let first = |name: &str| query.first(name).unwrap_or("");
 
         let user_domain = required(first(USER_DOMAIN), ApiError::MissingUserDomain)?;
-        if !is_user_domain(user_domain) {
-            return Err(ApiError::UserDomainFormat);
-        }
+        let user_domain = UserDomainName::parse(user_domain).ok_or(ApiError::UserDomainFormat)?;
         let oauth_token = required(first(OAUTH_TOKEN), ApiError::MissingOauthToken)?;
         let oauth_token_secret =
             required(first(OAUTH_TOKEN_SECRET), ApiError::MissingOauthTokenSecret)?;
@@ -63,7 +61,7 @@ impl LoginRequest {
         };
 
         Ok(LoginRequest {
-            user_domain: user_domain.to_owned(),
+            user_domain,
             app_id: app_id.to_owned(),
             oauth_token: Secret::new(oauth_token),
             oauth_token_secret: Secret::new(oauth_token_secret),
@@ -100,7 +98,7 @@ mod tests {
     #[test]
     fn parses_a_full_request() {
         let request = parse(&format!("{VALID}&mcc=460&other=ignored")).expect("valid");
-        assert_eq!(request.user_domain, "C.DM.5903.1");
+        assert_eq!(request.user_domain.as_str(), "C.DM.5903.1");
         assert_eq!(request.app_id, "app");
         assert_eq!(request.oauth_token.expose(), "tok");
         assert_eq!(request.oauth_token_secret.expose(), "sec");

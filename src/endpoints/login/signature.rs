@@ -4,25 +4,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::request::LoginRequest;
-
-/// The signature a client must send, as lowercase hex.
-pub fn expected(
-    app_id: &str,
-    oauth_token: &str,
-    oauth_token_secret: &str,
-    user_domain_secret: &str,
-) -> String {
-    hex::encode(digest(
-        app_id,
-        oauth_token,
-        oauth_token_secret,
-        user_domain_secret,
-    ))
-}
+use crate::domain::secret::Secret;
 
 /// True when the request's signature is the expected one: hex of either case, compared in
 /// constant time. A value that is not 64 hex digits can never match.
-pub fn verify(request: &LoginRequest, user_domain_secret: &str) -> bool {
+pub fn verify(request: &LoginRequest, user_domain_secret: &Secret) -> bool {
     let mut presented = [0u8; 32];
     if hex::decode_to_slice(request.signature.expose(), &mut presented).is_err() {
         return false;
@@ -31,7 +17,7 @@ pub fn verify(request: &LoginRequest, user_domain_secret: &str) -> bool {
         &request.app_id,
         request.oauth_token.expose(),
         request.oauth_token_secret.expose(),
-        user_domain_secret,
+        user_domain_secret.expose(),
     );
     presented.ct_eq(wanted.as_slice()).into()
 }
@@ -52,11 +38,20 @@ fn digest(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::domain::user_domain::UserDomainName;
+
+    /// The signature a client must send, as lowercase hex.
+    fn expected(app_id: &str, token: &str, token_secret: &str, domain_secret: &str) -> String {
+        hex::encode(digest(app_id, token, token_secret, domain_secret))
+    }
+
+    fn verify(request: &LoginRequest, user_domain_secret: &str) -> bool {
+        super::verify(request, &Secret::new(user_domain_secret))
+    }
 
     fn request(signature: &str) -> LoginRequest {
         LoginRequest {
-            user_domain: "C.DM.5903.1".into(),
+            user_domain: UserDomainName::parse("C.DM.5903.1").expect("domain"),
             app_id: "app".into(),
             oauth_token: Secret::new("tok"),
             oauth_token_secret: Secret::new("sec"),

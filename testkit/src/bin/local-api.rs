@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use testkit::gateway::{Api, Gateway, LambdaInvoke};
+use testkit::gateway::{Gateway, LambdaInvoke};
+use twitter_auth_admin::template::Template;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,8 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => template_path = arg,
         }
     }
-    let template = std::fs::read_to_string(&template_path)?;
-    let api = Api::from_template(&template, &overrides)?;
+    let template = Template::parse(&std::fs::read_to_string(&template_path)?)?;
+    let api = template.api(&overrides)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port.parse::<u16>()?));
     let gateway = Gateway::start(addr, api, Arc::new(LambdaInvoke::new(&functions)), true).await?;
     println!("local API listening on {}", gateway.url());

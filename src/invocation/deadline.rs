@@ -1,7 +1,7 @@
 //! What one request carries through the layers without every signature naming it: its
-//! deadline, and the time it spends waiting on each dependency. The edge opens the scope for
-//! each invocation; the adapters bound every call by what is left of the deadline and add the
-//! time it took.
+//! deadline, and the time it spends waiting on each dependency. Each invocation runs inside
+//! [`run`]; the adapters bound every call by what is left of the deadline ([`call`]) and add
+//! the time it took.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,19 +19,19 @@ pub enum Dependency {
 
 /// Time spent waiting on the dependencies during one request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Spent {
+pub struct DependencyTime {
     pub dynamodb: Duration,
     pub twitter: Duration,
 }
 
-struct RequestScope {
+struct RequestBudget {
     deadline: Option<Instant>,
     dynamodb_us: AtomicU64,
     twitter_us: AtomicU64,
 }
 
 tokio::task_local! {
-    static SCOPE: RequestScope;
+    static BUDGET: RequestBudget;
 }
 
 /// Deadlines below this (September 2001) are no Unix times: `cargo lambda watch` sends the
@@ -40,7 +40,7 @@ const EARLIEST_EPOCH_DEADLINE_MS: u64 = 1_000_000_000_000;
 
 /// The instant by which dependencies must have answered, for an invocation whose Lambda
 /// deadline is `deadline_ms` (Unix milliseconds; 0 means none, as outside Lambda).
-pub fn deadline_from_lambda(deadline_ms: u64) -> Option<Instant> {
+pub fn from_lambda(deadline_ms: u64) -> Option<Instant> {
     if deadline_ms == 0 {
         return None;
     }
@@ -56,32 +56,32 @@ pub fn deadline_from_lambda(deadline_ms: u64) -> Option<Instant> {
     Some(Instant::now() + Duration::from_millis(left_ms).saturating_sub(ANSWER_MARGIN))
 }
 
-/// Runs `work` in a request scope with this deadline; returns its output and the time spent on
+/// Runs `work` within this deadline; returns its output and the time spent on
 /// each dependency.
-pub async fn run<F: Future>(deadline: Option<Instant>, work: F) -> (F::Output, Spent) {
-    let scope = RequestScope {
+pub async fn run<F: Future>(deadline: Option<Instant>, work: F) -> (F::Output, DependencyTime) {
+    let budget = RequestBudget {
         deadline,
         dynamodb_us: AtomicU64::new(0),
         twitter_us: AtomicU64::new(0),
     };
-    SCOPE
-        .scope(scope, async {
+    BUDGET
+        .scope(budget, async {
             let output = work.await;
-            let spent = SCOPE
-                .try_with(|scope| Spent {
-                    dynamodb: Duration::from_micros(scope.dynamodb_us.load(Ordering::Relaxed)),
-                    twitter: Duration::from_micros(scope.twitter_us.load(Ordering::Relaxed)),
+            let time = BUDGET
+                .try_with(|budget| DependencyTime {
+                    dynamodb: Duration::from_micros(budget.dynamodb_us.load(Ordering::Relaxed)),
+                    twitter: Duration::from_micros(budget.twitter_us.load(Ordering::Relaxed)),
                 })
                 .unwrap_or_default();
-            (output, spent)
+            (output, time)
         })
         .await
 }
 
 /// What is left of the request's deadline; `None` without one.
 pub fn remaining() -> Option<Duration> {
-    SCOPE
-        .try_with(|scope| scope.deadline)
+    BUDGET
+        .try_with(|budget| budget.deadline)
         .ok()
         .flatten()
         .map(|deadline| deadline.saturating_duration_since(Instant::now()))
@@ -104,10 +104,10 @@ pub async fn call<F: Future>(dependency: Dependency, work: F) -> Result<F::Outpu
             .map_err(|_| OutOfTime),
     };
     let elapsed = started.elapsed().as_micros() as u64;
-    let _ = SCOPE.try_with(|scope| {
+    let _ = BUDGET.try_with(|budget| {
         let counter = match dependency {
-            Dependency::DynamoDb => &scope.dynamodb_us,
-            Dependency::Twitter => &scope.twitter_us,
+            Dependency::DynamoDb => &budget.dynamodb_us,
+            Dependency::Twitter => &budget.twitter_us,
         };
         counter.fetch_add(elapsed, Ordering::Relaxed);
     });
@@ -121,7 +121,7 @@ mod tests {
     #[tokio::test]
     async fn calls_are_timed_and_bounded_by_the_deadline() {
         let deadline = Some(Instant::now() + Duration::from_millis(150));
-        let ((fast, slow), spent) = run(deadline, async {
+        let ((fast, slow), time) = run(deadline, async {
             let fast = call(Dependency::DynamoDb, async {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 1
@@ -137,9 +137,9 @@ mod tests {
         .await;
         assert_eq!(fast, Ok(1));
         assert_eq!(slow, Err(OutOfTime));
-        assert!(spent.dynamodb >= Duration::from_millis(20));
+        assert!(time.dynamodb >= Duration::from_millis(20));
         assert!(
-            spent.twitter >= Duration::from_millis(100) && spent.twitter < Duration::from_secs(2)
+            time.twitter >= Duration::from_millis(100) && time.twitter < Duration::from_secs(2)
         );
         // Nothing is left: a next call fails at once.
         let (late, _) = run(
@@ -151,7 +151,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn outside_a_scope_or_without_a_deadline_nothing_is_bounded() {
+    async fn outside_a_budget_or_without_a_deadline_nothing_is_bounded() {
         assert_eq!(remaining(), None);
         assert_eq!(call(Dependency::Twitter, async { 7 }).await, Ok(7));
         let (value, _) = run(None, async { remaining() }).await;
@@ -160,21 +160,21 @@ mod tests {
 
     #[test]
     fn the_lambda_deadline_keeps_a_margin() {
-        assert_eq!(deadline_from_lambda(0), None);
+        assert_eq!(from_lambda(0), None);
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        let deadline = deadline_from_lambda(now_ms + 1000).expect("a deadline");
+        let deadline = from_lambda(now_ms + 1000).expect("a deadline");
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(
             left <= Duration::from_millis(800) && left > Duration::from_millis(600),
             "{left:?}"
         );
-        let past = deadline_from_lambda(now_ms.saturating_sub(5000)).expect("a deadline");
+        let past = from_lambda(now_ms.saturating_sub(5000)).expect("a deadline");
         assert!(past <= Instant::now());
         // An emulator's timeout in place of the deadline: ten minutes from now.
-        let emulated = deadline_from_lambda(600_000).expect("a deadline");
+        let emulated = from_lambda(600_000).expect("a deadline");
         let left = emulated.saturating_duration_since(Instant::now());
         assert!(
             left > Duration::from_secs(590) && left <= Duration::from_secs(600),

@@ -7,14 +7,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use crate::scope::Spent;
+use crate::invocation::deadline::DependencyTime;
 
 /// The tracing target of the records; the logging setup writes them as bare JSON lines,
 /// whatever the log level.
 pub const EMF_TARGET: &str = "emf";
 
-/// The variable that names the metrics' namespace, and its default.
-pub const NAMESPACE_VARIABLE: &str = "METRICS_NAMESPACE";
+/// The metrics' namespace when start-up names none.
 pub const DEFAULT_NAMESPACE: &str = "TwitterAuthLogin";
 
 /// What one request's record says.
@@ -26,19 +25,21 @@ pub struct Record<'a> {
     /// `unauthorized`, `error`).
     pub outcome: &'a str,
     pub latency: Duration,
-    pub spent: Spent,
+    pub time: DependencyTime,
     /// A rotated refresh token came back after its grace window.
     pub reuse_detected: bool,
 }
 
+static NAMESPACE: OnceLock<String> = OnceLock::new();
+
+/// Names the namespace of every record this process writes; start-up calls it once, from the
+/// configuration.
+pub fn set_namespace(namespace: &str) {
+    let _ = NAMESPACE.set(namespace.to_owned());
+}
+
 fn namespace() -> &'static str {
-    static NAMESPACE: OnceLock<String> = OnceLock::new();
-    NAMESPACE.get_or_init(|| {
-        std::env::var(NAMESPACE_VARIABLE)
-            .ok()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())
-    })
+    NAMESPACE.get().map_or(DEFAULT_NAMESPACE, String::as_str)
 }
 
 fn milliseconds(duration: Duration) -> f64 {
@@ -66,8 +67,8 @@ pub fn to_json(record: &Record<'_>, namespace: &str, timestamp_ms: u64) -> Strin
         "Outcome": record.outcome,
         "Requests": 1,
         "Latency": milliseconds(record.latency),
-        "DynamoDbTime": milliseconds(record.spent.dynamodb),
-        "TwitterTime": milliseconds(record.spent.twitter),
+        "DynamoDbTime": milliseconds(record.time.dynamodb),
+        "TwitterTime": milliseconds(record.time.twitter),
         "ReuseDetections": u8::from(record.reuse_detected)
     })
     .to_string()
@@ -94,7 +95,7 @@ mod tests {
             operation: "refreshToken",
             outcome: "5032",
             latency: Duration::from_micros(12_500),
-            spent: Spent {
+            time: DependencyTime {
                 dynamodb: Duration::from_millis(7),
                 twitter: Duration::ZERO,
             },

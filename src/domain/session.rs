@@ -1,8 +1,9 @@
-//! End users, sessions and their tokens: what is stored of them, and the one set of rules that
-//! decides whether a presented token is live. Refresh, logout and the authorizer all ask here.
+//! Sessions and their tokens: what is stored of them, and the one set of rules that decides
+//! whether a presented token is live. Refresh, logout and the authorizer all ask here.
 
+use crate::domain::token::PresentedToken;
+use crate::domain::user_domain::{DomainState, UserDomainName};
 use crate::error::Rejection;
-use crate::token::{PresentedToken, derived_id};
 
 /// The two kinds of token a session hands out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,24 +71,42 @@ impl RevokedReason {
     }
 }
 
-/// How long things live, in seconds.
+/// How long the tokens of a new pair live, in seconds, and the session they belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
     pub access_token_ttl: u64,
     pub refresh_token_ttl: u64,
-    /// How long a rotated refresh token may still be presented again.
-    pub refresh_reuse_grace: u64,
     /// No session outlives this, from its login, however often it is refreshed.
     pub session_max: u64,
 }
 
-/// The `status` of a user record that may sign in.
-pub const USER_ACTIVE: i64 = 1;
+/// The rules a presented token is judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRules {
+    pub kind: TokenKind,
+    /// No session outlives this, from its login.
+    pub session_max: u64,
+    /// How long a rotated refresh token may still be presented again; refresh tokens only.
+    pub refresh_reuse_grace: u64,
+}
 
-/// The end user's stable id: the same Twitter account on the same user domain always gets the
-/// same `uid`, so login needs no lookup to find it.
-pub fn uid_for(user_domain: &str, twitter_user_id: &str) -> String {
-    derived_id("twitter-auth-login/uid/v1", &[user_domain, twitter_user_id])
+impl TokenRules {
+    /// An access token's: it has no grace window.
+    pub fn access(session_max: u64) -> TokenRules {
+        TokenRules {
+            kind: TokenKind::Access,
+            session_max,
+            refresh_reuse_grace: 0,
+        }
+    }
+
+    pub fn refresh(session_max: u64, refresh_reuse_grace: u64) -> TokenRules {
+        TokenRules {
+            kind: TokenKind::Refresh,
+            session_max,
+            refresh_reuse_grace,
+        }
+    }
 }
 
 /// Who a token was issued to: what every token item of a session carries.
@@ -95,7 +114,7 @@ pub fn uid_for(user_domain: &str, twitter_user_id: &str) -> String {
 pub struct TokenOwner {
     pub uid: String,
     pub session_id: String,
-    pub user_domain: String,
+    pub user_domain: UserDomainName,
     pub app_id: String,
     pub twitter_user_id: String,
     pub twitter_username: Option<String>,
@@ -131,8 +150,8 @@ pub struct SessionRecord {
 impl SessionRecord {
     /// When the session ends: its stored end or its maximum age under today's settings,
     /// whichever comes first.
-    pub fn end(&self, lifetimes: &Lifetimes) -> u64 {
-        session_end(self.created_at, self.expiration_time, lifetimes)
+    pub fn end(&self, session_max: u64) -> u64 {
+        session_end(self.created_at, self.expiration_time, session_max)
     }
 
     fn current_hash(&self, kind: TokenKind) -> &str {
@@ -145,8 +164,8 @@ impl SessionRecord {
 
 /// When a session created at `created_at`, stored to end at `expiration_time`, ends: that, or
 /// its maximum age under today's settings, whichever comes first.
-pub fn session_end(created_at: u64, expiration_time: u64, lifetimes: &Lifetimes) -> u64 {
-    expiration_time.min(created_at.saturating_add(lifetimes.session_max))
+pub fn session_end(created_at: u64, expiration_time: u64, session_max: u64) -> u64 {
+    expiration_time.min(created_at.saturating_add(session_max))
 }
 
 /// A hash stored for a token and the moment it stops working.
@@ -166,79 +185,87 @@ pub fn pair_expirations(now: u64, session_end: u64, lifetimes: &Lifetimes) -> (u
     )
 }
 
-/// How a live token stands in its session.
+/// Where a live token stands in its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
+pub enum Freshness {
     /// The session's current token.
     Current,
     /// A refresh token rotated away less than the grace window ago: it may rotate once more.
-    GraceRetry,
+    WithinGrace,
 }
 
 /// A presented token found live, with what was read of it.
 #[derive(Debug, Clone, Copy)]
-pub struct Live<'a> {
+pub struct LiveToken<'a> {
     pub token: &'a TokenRecord,
     pub session: &'a SessionRecord,
-    pub standing: Standing,
+    pub freshness: Freshness,
 }
 
-/// Decides whether `presented`, of `kind`, is live at `now`, given its stored item and its
-/// session's. The order matters: unknown, then expired, then revoked, then superseded.
-/// `Reused` comes back only for a rotated refresh token past the grace window; the caller
-/// revokes the session.
-pub fn check<'a>(
-    kind: TokenKind,
-    presented: &PresentedToken,
-    token: Option<&'a TokenRecord>,
-    session: Option<&'a SessionRecord>,
-    now: u64,
-    lifetimes: &Lifetimes,
-) -> Result<Live<'a>, Rejection> {
-    let route = &presented.route;
-    let token = token
-        .filter(|t| {
-            t.kind == kind
-                && t.owner.uid == route.uid
-                && t.owner.session_id == route.session_id
-                && t.owner.user_domain == route.user_domain
-        })
-        .ok_or(Rejection::Invalid)?;
-    if now >= token.expiration_time {
-        return Err(Rejection::Expired);
-    }
-    // An issued token whose session is gone was ended by an operator.
-    let session = session.ok_or(Rejection::Revoked)?;
-    if session.status != SessionStatus::Active {
-        return Err(Rejection::Revoked);
-    }
-    if now >= session.end(lifetimes) {
-        return Err(Rejection::Expired);
-    }
-    if session.current_hash(kind) == presented.hash {
-        return Ok(Live {
+/// What one read returns for a presented token: its item, its session's and, when asked
+/// for, its user domain's state. `None` means no such item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenState {
+    pub token: Option<TokenRecord>,
+    pub session: Option<SessionRecord>,
+    pub domain: Option<DomainState>,
+}
+
+impl TokenState {
+    /// Decides whether `presented` is live at `now` under `rules`, given what was read of it.
+    /// The order matters: unknown, then expired, then revoked, then superseded. `Reused` comes
+    /// back only for a rotated refresh token past the grace window; the caller revokes the
+    /// session.
+    pub fn live(
+        &self,
+        presented: &PresentedToken,
+        rules: &TokenRules,
+        now: u64,
+    ) -> Result<LiveToken<'_>, Rejection> {
+        let route = &presented.route;
+        let token = self
+            .token
+            .as_ref()
+            .filter(|t| {
+                t.kind == rules.kind
+                    && t.owner.uid == route.uid
+                    && t.owner.session_id == route.session_id
+                    && t.owner.user_domain == route.user_domain
+            })
+            .ok_or(Rejection::Invalid)?;
+        if now >= token.expiration_time {
+            return Err(Rejection::Expired);
+        }
+        // An issued token whose session is gone was ended by an operator.
+        let session = self.session.as_ref().ok_or(Rejection::Revoked)?;
+        if session.status != SessionStatus::Active {
+            return Err(Rejection::Revoked);
+        }
+        if now >= session.end(rules.session_max) {
+            return Err(Rejection::Expired);
+        }
+        let live = |freshness| LiveToken {
             token,
             session,
-            standing: Standing::Current,
-        });
-    }
-    match kind {
-        // A newer pair replaced it.
-        TokenKind::Access => Err(Rejection::Revoked),
-        TokenKind::Refresh => {
-            let in_grace = session.previous_refresh_token_hash.as_deref()
-                == Some(presented.hash.as_str())
-                && session
-                    .rotated_at
-                    .is_some_and(|at| now < at.saturating_add(lifetimes.refresh_reuse_grace));
-            if in_grace {
-                Ok(Live {
-                    token,
-                    session,
-                    standing: Standing::GraceRetry,
-                })
-            } else {
-                Err(Rejection::Reused)
+            freshness,
+        };
+        if session.current_hash(rules.kind) == presented.hash {
+            return Ok(live(Freshness::Current));
+        }
+        match rules.kind {
+            // A newer pair replaced it.
+            TokenKind::Access => Err(Rejection::Revoked),
+            TokenKind::Refresh => {
+                let in_grace = session.previous_refresh_token_hash.as_deref()
+                    == Some(presented.hash.as_str())
+                    && session
+                        .rotated_at
+                        .is_some_and(|at| now < at.saturating_add(rules.refresh_reuse_grace));
+                if in_grace {
+                    Ok(live(Freshness::WithinGrace))
+                } else {
+                    Err(Rejection::Reused)
+                }
             }
         }
     }
@@ -247,15 +274,31 @@ pub fn check<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::{MintedToken, TokenRoute};
+    use crate::domain::token::{MintedToken, TokenRoute, random_id};
+    use crate::domain::user::uid_for;
 
     const NOW: u64 = 1_800_000_000;
     const LIFETIMES: Lifetimes = Lifetimes {
         access_token_ttl: 7200,
         refresh_token_ttl: 2_592_000,
-        refresh_reuse_grace: 30,
         session_max: 7_776_000,
     };
+    const GRACE: u64 = 30;
+
+    fn rules(kind: TokenKind, session_max: u64) -> TokenRules {
+        match kind {
+            TokenKind::Access => TokenRules::access(session_max),
+            TokenKind::Refresh => TokenRules::refresh(session_max, GRACE),
+        }
+    }
+
+    fn state(token: Option<&TokenRecord>, session: Option<&SessionRecord>) -> TokenState {
+        TokenState {
+            token: token.cloned(),
+            session: session.cloned(),
+            domain: None,
+        }
+    }
 
     struct Fixture {
         access: PresentedToken,
@@ -273,9 +316,9 @@ mod tests {
 
     fn fixture() -> Fixture {
         let route = TokenRoute {
-            user_domain: "C.DM.1".into(),
+            user_domain: UserDomainName::parse("C.DM.1").expect("domain"),
             uid: uid_for("C.DM.1", "42"),
-            session_id: crate::token::random_id().expect("id"),
+            session_id: random_id().expect("id"),
         };
         let (access, refresh, old_refresh) =
             (presented(&route), presented(&route), presented(&route));
@@ -302,7 +345,7 @@ mod tests {
             uid: route.uid.clone(),
             session_id: route.session_id.clone(),
             app_id: "app".into(),
-            user_domain: route.user_domain.clone(),
+            user_domain: route.user_domain.to_string(),
             created_at: NOW - 10,
             status: SessionStatus::Active,
             access_token_hash: access.hash.clone(),
@@ -327,8 +370,10 @@ mod tests {
         token: Option<&TokenRecord>,
         session: Option<&SessionRecord>,
         now: u64,
-    ) -> Result<Standing, Rejection> {
-        check(kind, presented, token, session, now, &LIFETIMES).map(|live| live.standing)
+    ) -> Result<Freshness, Rejection> {
+        state(token, session)
+            .live(presented, &rules(kind, LIFETIMES.session_max), now)
+            .map(|live| live.freshness)
     }
 
     #[test]
@@ -341,7 +386,7 @@ mod tests {
             Some(&f.session),
             NOW,
         );
-        assert_eq!(access, Ok(Standing::Current));
+        assert_eq!(access, Ok(Freshness::Current));
         let refresh = verdict(
             TokenKind::Refresh,
             &f.refresh,
@@ -349,7 +394,7 @@ mod tests {
             Some(&f.session),
             NOW,
         );
-        assert_eq!(refresh, Ok(Standing::Current));
+        assert_eq!(refresh, Ok(Freshness::Current));
     }
 
     #[test]
@@ -413,12 +458,10 @@ mod tests {
             Err(Rejection::Expired)
         );
         // A shorter maximum age set today ends older sessions too.
-        let shorter = Lifetimes {
-            session_max: 5,
-            ..LIFETIMES
-        };
-        let result = check(TokenKind::Access, &f.access, t, s, NOW, &shorter);
-        assert_eq!(result.map(|l| l.standing), Err(Rejection::Expired));
+        let shorter = rules(TokenKind::Access, 5);
+        let read = state(t, s);
+        let result = read.live(&f.access, &shorter, NOW);
+        assert_eq!(result.map(|l| l.freshness), Err(Rejection::Expired));
     }
 
     #[test]
@@ -479,7 +522,7 @@ mod tests {
         let rotated_at = NOW - 5;
         assert_eq!(
             verdict(TokenKind::Refresh, &f.old_refresh, Some(&record), s, NOW),
-            Ok(Standing::GraceRetry)
+            Ok(Freshness::WithinGrace)
         );
         assert_eq!(
             verdict(
@@ -489,7 +532,7 @@ mod tests {
                 s,
                 rotated_at + 29
             ),
-            Ok(Standing::GraceRetry)
+            Ok(Freshness::WithinGrace)
         );
         assert_eq!(
             verdict(
@@ -525,19 +568,6 @@ mod tests {
         assert_eq!(
             pair_expirations(NOW, NOW + 3600, &LIFETIMES),
             (NOW + 3600, NOW + 3600)
-        );
-    }
-
-    #[test]
-    fn uids_are_stable_per_domain_and_twitter_user() {
-        let uid = uid_for("C.DM.1", "42");
-        assert_eq!(uid, uid_for("C.DM.1", "42"));
-        assert_ne!(uid, uid_for("C.DM.2", "42"));
-        assert_ne!(uid, uid_for("C.DM.1", "43"));
-        assert!(uid.len() <= 64);
-        assert!(
-            uid.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
     }
 }

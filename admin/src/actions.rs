@@ -1,99 +1,24 @@
 //! Operator actions on the tables: user domains and their Twitter apps, MCC routes, end users
-//! and their sessions. Every failure is one line that names what failed and how to mend it;
-//! the SDK's own account of it is kept for `--verbose`.
+//! and their sessions. The items are the ones `twitter_auth_login::dynamo::items` defines, so
+//! that what the CLI writes is what the functions read. Every failure is an [`AdminError`].
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
-use twitter_auth_login::config::{Table, Tables};
-use twitter_auth_login::dynamo::sessions::revocation;
+use twitter_auth_login::config::{Table, TableNames};
+use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::domain::session::{RevokedReason, SessionStatus};
+use twitter_auth_login::domain::token::random_hex;
+use twitter_auth_login::domain::user::{User, uid_for};
+use twitter_auth_login::domain::user_domain::UserDomainName;
+use twitter_auth_login::dynamo::sessions::{revocation, sessions_of};
 use twitter_auth_login::dynamo::{attr, items};
-use twitter_auth_login::endpoints::login::TWITTER_PLATFORM;
-use twitter_auth_login::session::{RevokedReason, SessionStatus, uid_for};
-use twitter_auth_login::token::random_hex;
-use twitter_auth_login::user_domain::is_user_domain;
 
-/// What an operator is told: one line, and the SDK's account of it for `--verbose`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminError {
-    pub message: String,
-    pub detail: Option<String>,
-}
-
-impl AdminError {
-    pub fn new(message: impl Into<String>) -> Self {
-        AdminError {
-            message: message.into(),
-            detail: None,
-        }
-    }
-}
-
-impl std::fmt::Display for AdminError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for AdminError {}
-
-/// The one-line account of an SDK failure of `action` on `table` at `endpoint`.
-pub fn describe<E, R>(
-    action: &str,
-    table: &str,
-    endpoint: &str,
-    error: SdkError<E, R>,
-) -> AdminError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let message = match &error {
-        SdkError::ServiceError(_) => match error.code().unwrap_or_default() {
-            "ResourceNotFoundException" => {
-                format!("table {table} does not exist at {endpoint}: run create-tables first")
-            }
-            "ResourceInUseException" => format!("table {table} already exists at {endpoint}"),
-            code @ ("AccessDeniedException"
-            | "UnrecognizedClientException"
-            | "InvalidSignatureException"
-            | "MissingAuthenticationTokenException"
-            | "ExpiredTokenException") => format!(
-                "{endpoint} refused the credentials for {action} on table {table} ({code}): \
-                 check AWS_PROFILE or AWS_ACCESS_KEY_ID and their permissions"
-            ),
-            code @ ("ThrottlingException"
-            | "ProvisionedThroughputExceededException"
-            | "RequestLimitExceeded") => format!(
-                "{endpoint} is throttling {action} on table {table} ({code}): try again shortly"
-            ),
-            "ValidationException" => format!(
-                "{endpoint} refused {action} on table {table} as invalid: is {table} a table \
-                 of this stack, created from template.yaml?"
-            ),
-            code => format!("{action} on table {table} failed at {endpoint} ({code})"),
-        },
-        SdkError::DispatchFailure(failure) if failure.is_io() => {
-            format!("cannot reach DynamoDB at {endpoint}: is it running, and is the URL right?")
-        }
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
-            format!("DynamoDB at {endpoint} did not answer in time")
-        }
-        SdkError::TimeoutError(_) => format!("DynamoDB at {endpoint} did not answer in time"),
-        SdkError::ResponseError(_) => format!(
-            "{endpoint} answered {action} with something unreadable: is it a DynamoDB endpoint?"
-        ),
-        _ => format!("{action} on table {table} could not be sent to {endpoint}"),
-    };
-    AdminError {
-        message,
-        detail: Some(DisplayErrorContext(error).to_string()),
-    }
-}
+use crate::error::{AdminError, describe};
 
 /// A user domain as shown to an operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,13 +40,13 @@ pub struct AppView {
 
 pub struct Admin {
     client: Client,
-    tables: Tables,
+    tables: TableNames,
     /// Where the tables are, for messages: an endpoint URL or `DynamoDB in <region>`.
     endpoint: String,
 }
 
 impl Admin {
-    pub fn new(client: Client, tables: Tables, endpoint: impl Into<String>) -> Self {
+    pub fn new(client: Client, tables: TableNames, endpoint: impl Into<String>) -> Self {
         Admin {
             client,
             tables,
@@ -158,35 +83,35 @@ impl Admin {
         }
     }
 
-    /// Adds an enabled user domain with a fresh 256-bit secret (or the given one); returns the secret.
+    /// Adds an enabled user domain with a fresh 256-bit secret (or the given one); returns the
+    /// secret.
     pub async fn add_domain(
         &self,
         user_domain: &str,
-        secret: Option<String>,
-    ) -> Result<String, AdminError> {
-        if !is_user_domain(user_domain) {
+        secret: Option<Secret>,
+    ) -> Result<Secret, AdminError> {
+        let Some(name) = UserDomainName::parse(user_domain) else {
             return Err(AdminError::new(format!(
                 "{user_domain:?} is not a user domain such as C.DM.5903.1"
             )));
-        }
+        };
         let secret = match secret {
-            Some(given) if given.len() >= 16 => given,
+            Some(given) if given.expose().len() >= 16 => given,
             Some(_) => {
                 return Err(AdminError::new(
                     "a user domain secret needs at least 16 characters",
                 ));
             }
-            None => random_hex::<32>()
-                .map_err(|_| AdminError::new("the operating system's random source failed"))?,
+            None => Secret::new(
+                random_hex::<32>()
+                    .map_err(|_| AdminError::new("the operating system's random source failed"))?,
+            ),
         };
         let table = self.table(Table::UserDomain)?;
         self.client
             .put_item()
             .table_name(table)
-            .item(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
-            .item(attr::USER_DOMAIN_SECRET, AttributeValue::S(secret.clone()))
-            .item(attr::ENABLED, AttributeValue::Bool(true))
-            .item(attr::APPS, AttributeValue::M(HashMap::new()))
+            .set_item(Some(items::user_domain_item(&name, &secret, true)))
             .condition_expression("attribute_not_exists(#d)")
             .expression_attribute_names("#d", attr::USER_DOMAIN)
             .send()
@@ -207,7 +132,7 @@ impl Admin {
         self.client
             .update_item()
             .table_name(table)
-            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .set_key(Some(items::domain_key(user_domain)))
             .update_expression("SET #e = :e")
             .condition_expression("attribute_exists(#d)")
             .expression_attribute_names("#e", attr::ENABLED)
@@ -232,9 +157,9 @@ impl Admin {
         user_domain: &str,
         app_id: &str,
         consumer_key: &str,
-        consumer_secret: &str,
+        consumer_secret: &Secret,
     ) -> Result<(), AdminError> {
-        if [app_id, consumer_key, consumer_secret]
+        if [app_id, consumer_key, consumer_secret.expose()]
             .iter()
             .any(|v| v.trim().is_empty())
         {
@@ -242,31 +167,20 @@ impl Admin {
                 "app id, consumer key and consumer secret are all required",
             ));
         }
-        let app = AttributeValue::M(HashMap::from([
-            (
-                attr::PLATFORM.to_owned(),
-                AttributeValue::S(TWITTER_PLATFORM.to_owned()),
-            ),
-            (
-                attr::CONSUMER_KEY.to_owned(),
-                AttributeValue::S(consumer_key.to_owned()),
-            ),
-            (
-                attr::CONSUMER_SECRET.to_owned(),
-                AttributeValue::S(consumer_secret.to_owned()),
-            ),
-        ]));
         let table = self.table(Table::UserDomain)?;
         self.client
             .update_item()
             .table_name(table)
-            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .set_key(Some(items::domain_key(user_domain)))
             .update_expression("SET #apps.#app = :app")
             .condition_expression("attribute_exists(#d) AND attribute_type(#apps, :map)")
             .expression_attribute_names("#apps", attr::APPS)
             .expression_attribute_names("#app", app_id)
             .expression_attribute_names("#d", attr::USER_DOMAIN)
-            .expression_attribute_values(":app", app)
+            .expression_attribute_values(
+                ":app",
+                items::twitter_app_entry(consumer_key, consumer_secret),
+            )
             .expression_attribute_values(":map", AttributeValue::S("M".into()))
             .send()
             .await
@@ -279,7 +193,7 @@ impl Admin {
         self.client
             .update_item()
             .table_name(table)
-            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .set_key(Some(items::domain_key(user_domain)))
             .update_expression("REMOVE #apps.#app")
             .condition_expression("attribute_exists(#apps.#app)")
             .expression_attribute_names("#apps", attr::APPS)
@@ -305,8 +219,7 @@ impl Admin {
         self.client
             .put_item()
             .table_name(table)
-            .item(attr::MCC, AttributeValue::N(mcc.to_string()))
-            .item(attr::DATA_CENTER, AttributeValue::S(data_center.to_owned()))
+            .set_item(Some(items::mcc_route_item(mcc, data_center)))
             .send()
             .await
             .map_err(|e| describe("setting the MCC route", table, &self.endpoint, e))?;
@@ -318,7 +231,7 @@ impl Admin {
         self.client
             .delete_item()
             .table_name(table)
-            .key(attr::MCC, AttributeValue::N(mcc.to_string()))
+            .set_key(Some(items::mcc_key(mcc)))
             .condition_expression("attribute_exists(#m)")
             .expression_attribute_names("#m", attr::MCC)
             .send()
@@ -345,7 +258,7 @@ impl Admin {
             .client
             .get_item()
             .table_name(table)
-            .key(attr::USER_DOMAIN, AttributeValue::S(user_domain.to_owned()))
+            .set_key(Some(items::domain_key(user_domain)))
             .consistent_read(true)
             .send()
             .await
@@ -388,14 +301,14 @@ impl Admin {
         uid_for(user_domain, twitter_user_id)
     }
 
-    /// An end user's record, as JSON.
-    pub async fn show_user(&self, uid: &str) -> Result<Value, AdminError> {
+    /// An end user's record.
+    pub async fn show_user(&self, uid: &str) -> Result<User, AdminError> {
         let table = self.table(Table::User)?;
         let output = self
             .client
             .get_item()
             .table_name(table)
-            .key(attr::UID, AttributeValue::S(uid.to_owned()))
+            .set_key(Some(items::user_key(uid)))
             .consistent_read(true)
             .send()
             .await
@@ -403,21 +316,12 @@ impl Admin {
         let item = output
             .item
             .ok_or_else(|| AdminError::new(format!("no user {uid} in table {table}")))?;
-        let user = items::user_record(&item).map_err(|fault| {
+        items::user_record(&item).map_err(|fault| {
             AdminError::new(format!(
                 "the user item {uid} is malformed: attribute {}",
                 fault.attribute
             ))
-        })?;
-        Ok(json!({
-            "uid": user.uid,
-            "userDomain": user.user_domain,
-            "twitterUserId": user.twitter_user_id,
-            "twitterUsername": user.twitter_username,
-            "registerTime": user.register_time,
-            "lastLoginTime": user.last_login_time,
-            "status": user.status,
-        }))
+        })
     }
 
     /// Every session of a user, newest first, as JSON: no token hash is shown.
@@ -426,14 +330,7 @@ impl Admin {
         let mut sessions = Vec::new();
         let mut start = None;
         loop {
-            let page = self
-                .client
-                .query()
-                .table_name(table)
-                .key_condition_expression("#uid = :uid")
-                .expression_attribute_names("#uid", attr::UID)
-                .expression_attribute_values(":uid", AttributeValue::S(uid.to_owned()))
-                .consistent_read(true)
+            let page = sessions_of(self.client.query(), table, uid)
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -11,9 +11,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use crate::domain::secret::Secret;
+use crate::domain::session::TokenOwner;
+use crate::domain::user_domain::UserDomainName;
 use crate::error::ApiError;
-use crate::secret::Secret;
-use crate::user_domain::is_user_domain;
 
 /// 256 bits, the contract's minimum.
 const SECRET_BYTES: usize = 32;
@@ -26,9 +27,19 @@ pub const ID_CHARS: usize = 22;
 /// Where a token leads: its user domain and session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRoute {
-    pub user_domain: String,
+    pub user_domain: UserDomainName,
     pub uid: String,
     pub session_id: String,
+}
+
+impl From<&TokenOwner> for TokenRoute {
+    fn from(owner: &TokenOwner) -> Self {
+        TokenRoute {
+            user_domain: owner.user_domain.clone(),
+            uid: owner.uid.clone(),
+            session_id: owner.session_id.clone(),
+        }
+    }
 }
 
 /// A freshly minted token: the raw value goes to the client, only the hash is stored.
@@ -71,11 +82,11 @@ impl PresentedToken {
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let well_formed = is_url_safe(secret, SECRET_CHARS)
             && is_url_safe(session_id, ID_CHARS)
-            && is_url_safe(uid, ID_CHARS)
-            && is_user_domain(user_domain);
-        well_formed.then(|| PresentedToken {
+            && is_url_safe(uid, ID_CHARS);
+        let user_domain = UserDomainName::parse(user_domain).filter(|_| well_formed)?;
+        Some(PresentedToken {
             route: TokenRoute {
-                user_domain: user_domain.to_owned(),
+                user_domain,
                 uid: uid.to_owned(),
                 session_id: session_id.to_owned(),
             },
@@ -84,7 +95,8 @@ impl PresentedToken {
     }
 }
 
-fn is_url_safe(part: &str, len: usize) -> bool {
+/// `len` characters of URL-safe base64, nothing else.
+pub fn is_url_safe(part: &str, len: usize) -> bool {
     part.len() == len
         && part
             .bytes()
@@ -132,7 +144,7 @@ mod tests {
 
     fn route() -> TokenRoute {
         TokenRoute {
-            user_domain: "C.DM.5903.1".into(),
+            user_domain: UserDomainName::parse("C.DM.5903.1").expect("domain"),
             uid: derived_id("uid", &["C.DM.5903.1", "42"]),
             session_id: random_id().expect("id"),
         }
@@ -194,7 +206,7 @@ mod tests {
         }
         // A user domain with a suffix still parses: the split is from the right.
         let long = TokenRoute {
-            user_domain: "E.DM.1209906967672817.3".into(),
+            user_domain: UserDomainName::parse("E.DM.1209906967672817.3").expect("domain"),
             ..route
         };
         let minted = MintedToken::mint(&long).expect("mint");
