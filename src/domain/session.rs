@@ -1,7 +1,7 @@
 //! Sessions and their tokens: what is stored of them, and the one set of rules that decides
 //! whether a presented token is live. Refresh, logout and the authorizer all ask here.
 
-use crate::domain::token::PresentedToken;
+use crate::domain::token::{PresentedToken, TokenRoute};
 use crate::domain::user_domain::{DomainState, UserDomainName};
 use crate::error::Rejection;
 
@@ -119,6 +119,16 @@ pub struct TokenOwner {
     pub twitter_user_id: String,
     pub twitter_username: Option<String>,
     pub mcc: Option<i32>,
+}
+
+impl From<&TokenOwner> for TokenRoute {
+    fn from(owner: &TokenOwner) -> Self {
+        TokenRoute {
+            user_domain: owner.user_domain.clone(),
+            uid: owner.uid.clone(),
+            session_id: owner.session_id.clone(),
+        }
+    }
 }
 
 /// A token item as read back.
@@ -274,7 +284,7 @@ impl TokenState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::token::{MintedToken, TokenRoute, random_id};
+    use crate::domain::token::{MintedToken, random_id};
     use crate::domain::user::uid_for;
 
     const NOW: u64 = 1_800_000_000;

@@ -12,7 +12,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::domain::secret::Secret;
-use crate::domain::session::TokenOwner;
 use crate::domain::user_domain::UserDomainName;
 use crate::error::ApiError;
 
@@ -30,16 +29,6 @@ pub struct TokenRoute {
     pub user_domain: UserDomainName,
     pub uid: String,
     pub session_id: String,
-}
-
-impl From<&TokenOwner> for TokenRoute {
-    fn from(owner: &TokenOwner) -> Self {
-        TokenRoute {
-            user_domain: owner.user_domain.clone(),
-            uid: owner.uid.clone(),
-            session_id: owner.session_id.clone(),
-        }
-    }
 }
 
 /// A freshly minted token: the raw value goes to the client, only the hash is stored.

@@ -11,6 +11,7 @@
 //! - [`prelude`]: what most tests use, in one import.
 
 pub mod capture;
+pub mod contract;
 pub mod events;
 pub mod faulty;
 pub mod functions;

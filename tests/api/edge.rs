@@ -174,3 +174,56 @@ async fn every_answer_of_every_endpoint_is_json_and_not_cacheable() {
         assert_eq!(status, 200, "{body}");
     }
 }
+
+/// The lines a request writes, as JSON, while `work` runs on this thread.
+async fn logged<F: std::future::Future>(work: F) -> (F::Output, Vec<Value>) {
+    let captured = testkit::capture::Captured::default();
+    let writer = captured.clone();
+    let subscriber = twitter_auth_login::logging::subscriber("INFO", true, move || writer.clone());
+    let output = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        work.await
+    };
+    let lines = captured
+        .text()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|l: &Value| l.get("request_id").is_some())
+        .collect();
+    (output, lines)
+}
+
+#[tokio::test]
+async fn a_forged_token_names_no_one_in_the_log() {
+    let world = World::new().await;
+    let victim = world.sign_in().await;
+    // Well formed, the victim's route in front, but a secret nobody issued.
+    let (route, _) = victim.refresh.rsplit_once('.').expect("a route");
+    let forged = format!("{route}.{}", "A".repeat(43));
+    let ((_, refreshed), lines) = logged(call(&world.refresh(), &refresh_event(&forged))).await;
+    assert_eq!(refreshed["extMsg"], "invalid", "{refreshed}");
+    let authorization = format!("Bearer {route}.{}", "B".repeat(43));
+    let ((_, logged_out), logout_lines) = logged(call(
+        &world.logout(),
+        &logout_event(Some(&authorization), None),
+    ))
+    .await;
+    assert_eq!(logged_out["extMsg"], "invalid", "{logged_out}");
+    for line in lines.iter().chain(&logout_lines) {
+        assert_eq!(line["uid"], "", "{line}");
+        assert_eq!(line["session_id"], "", "{line}");
+        assert_eq!(line["user_domain"], "", "{line}");
+        assert_eq!(line["route"], "unverified", "{line}");
+    }
+    assert_eq!((lines.len(), logout_lines.len()), (1, 1));
+
+    // The victim's own token, refused once its session is gone, is named: it is ours.
+    let ((_, reused), lines) = logged(call(
+        &world.logout(),
+        &logout_event(Some(&format!("Bearer {}", victim.access)), None),
+    ))
+    .await;
+    assert_eq!(reused["code"], 200, "{reused}");
+    assert_eq!(lines[0]["uid"], victim.uid.as_str());
+    assert_eq!(lines[0]["route"], "verified");
+}

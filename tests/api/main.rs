@@ -12,6 +12,7 @@ mod login;
 mod logout;
 mod oauth;
 mod openapi;
+mod ports;
 mod refresh;
 mod startup;
 mod twitter_faults;
