@@ -32,6 +32,7 @@ use bench::world::{
     lambda_env, login_event, new_account_login_event,
 };
 use bytes::Bytes;
+use clap::{Parser, Subcommand};
 use testkit::faulty::FaultyServer;
 use testkit::functions::Function;
 use testkit::prelude::{self as kit, LOCAL_MCC, World};
@@ -60,14 +61,37 @@ const SESSIONS_PER_LOGOUT_USER: usize = 3;
 /// Where the made-up accounts of the login runs are numbered from, apart from the logouts'.
 const LOGIN_ACCOUNTS: usize = 1_000_000;
 
+#[derive(Parser)]
+#[command(
+    name = "bench-runner",
+    about = "Benchmarks of the five functions on loopback (moto, the Twitter stand-in): cold \
+             starts and memory of the release binaries under a Lambda runtime API emulator, and \
+             the functions end to end. Figures go to stdout as markdown tables, and to \
+             $BENCH_RESULTS when set."
+)]
+struct Cli {
+    #[command(subcommand)]
+    benchmark: Benchmark,
+}
+
+#[derive(Subcommand)]
+enum Benchmark {
+    /// Cold starts of release binaries under the emulator, each answering a real first
+    /// invocation, next to the empty function's.
+    ColdStart(ColdStartArgs),
+    /// Latency, DynamoDB requests per operation, item sizes and cost, through the functions in
+    /// this process.
+    E2e(E2eArgs),
+    /// The login's peak memory under the emulator during a load run.
+    Memory(MemoryArgs),
+}
+
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("cold-start") => cold_starts(&Args(&args[1..])).await,
-        Some("e2e") => end_to_end(&Args(&args[1..])).await,
-        Some("memory") => memory(&Args(&args[1..])).await,
-        _ => Err("usage: bench-runner cold-start|e2e|memory [--option value]...".to_owned()),
+    let result = match Cli::parse().benchmark {
+        Benchmark::ColdStart(args) => cold_starts(args).await,
+        Benchmark::E2e(args) => end_to_end(args).await,
+        Benchmark::Memory(args) => memory(args).await,
     };
     if let Err(why) = result {
         eprintln!("bench-runner: {why}");
@@ -75,55 +99,103 @@ async fn main() {
     }
 }
 
-struct Args<'a>(&'a [String]);
+/// The figures of the starts of one or more binaries, next to the empty function's.
+#[derive(clap::Args)]
+struct ColdStartArgs {
+    /// A function's binary, by its binary name: twitter-auth-login, refresh-token, user-logout,
+    /// user-info or token-authorizer. Once per binary, at least once.
+    #[arg(long = "bin", value_name = "NAME=PATH", required = true, value_parser = subject)]
+    subjects: Vec<Subject>,
+    /// The empty function's binary (empty-lambda): what every start is compared with.
+    #[arg(long, value_name = "PATH", value_parser = existing_file)]
+    empty: PathBuf,
+    /// Starts of each binary, after one discarded round (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    starts: usize,
+    /// What the run is called in its section's title.
+    #[arg(long, value_name = "NAME", default_value = "release profile")]
+    label: String,
+    /// An extra variable for the binaries, for experiments; once per variable.
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = variable)]
+    extra_env: Vec<(String, String)>,
+    /// Report the ratios without judging them against the target: for experiments and
+    /// comparisons.
+    #[arg(long)]
+    no_target: bool,
+    /// Also write each binary's median starts and fastest starts, to the first request for work
+    /// and to the first answer, in ms, tab-separated, to FILE.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<String>,
+}
 
-impl Args<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .windows(2)
-            .find(|pair| pair[0] == name)
-            .map(|pair| pair[1].as_str())
-    }
+/// `NAME=PATH`: a function's binary.
+fn subject(pair: &str) -> Fallible<Subject> {
+    let (name, path) = pair.split_once('=').ok_or("not NAME=PATH")?;
+    let function = Function::named(name).ok_or(format!("{name}: no such function"))?;
+    Ok(Subject {
+        name: name.to_owned(),
+        path: existing_file(path)?,
+        function: Some(function),
+    })
+}
 
-    /// Every value of an option given several times.
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .windows(2)
-            .filter(|pair| pair[0] == name)
-            .map(|pair| pair[1].as_str())
-            .collect()
-    }
+/// `NAME=VALUE`: a variable for the binaries.
+fn variable(pair: &str) -> Fallible<(String, String)> {
+    pair.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or("not NAME=VALUE".to_owned())
+}
 
-    fn file(path: &str, name: &str) -> Fallible<PathBuf> {
-        let path = PathBuf::from(path);
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("{name} {}: no such file", path.display()))
-        }
-    }
+/// The figures of every operation, end to end.
+#[derive(clap::Args)]
+struct E2eArgs {
+    /// Logins at each concurrency level (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    logins: usize,
+    /// The concurrency levels of the logins.
+    #[arg(
+        long,
+        value_name = "N,N...",
+        value_delimiter = ',',
+        default_value = "1,32",
+        value_parser = level
+    )]
+    concurrency: Vec<usize>,
+    /// Refreshes, logouts (scope=local), authorizations and userInfo calls: this many of each
+    /// (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    operations: usize,
+    /// End users, each with several sessions, whose logout is counted with scope=others and
+    /// with scope=global (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    logout_users: usize,
+}
 
-    fn path(&self, name: &str) -> Fallible<PathBuf> {
-        Self::file(self.get(name).ok_or(format!("{name} is required"))?, name)
-    }
+/// A concurrency level, blanks around it allowed.
+fn level(raw: &str) -> Fallible<usize> {
+    raw.trim()
+        .parse()
+        .map_err(|_| format!("{raw}: not a number"))
+}
 
-    /// Every `--env NAME=VALUE`: extra variables for the binaries, for experiments.
-    fn extra_env(&self) -> Fallible<Vec<(String, String)>> {
-        self.all("--env")
-            .into_iter()
-            .map(|pair| {
-                pair.split_once('=')
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .ok_or(format!("--env {pair}: not NAME=VALUE"))
-            })
-            .collect()
-    }
+/// The figures of one load run.
+#[derive(clap::Args)]
+struct MemoryArgs {
+    /// The login's binary (twitter-auth-login).
+    #[arg(long = "bin", value_name = "PATH", value_parser = existing_file)]
+    binary: PathBuf,
+    /// Logins, one after another (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    invocations: usize,
+}
 
-    fn number(&self, name: &str, default: usize) -> Fallible<usize> {
-        self.get(name).map_or(Ok(default), |raw| {
-            raw.parse()
-                .map_err(|_| format!("{name} {raw}: not a number"))
-        })
+/// A path that must be a file: a binary to run.
+fn existing_file(path: &str) -> Fallible<PathBuf> {
+    let path = PathBuf::from(path);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{}: no such file", path.display()))
     }
 }
 
@@ -223,6 +295,7 @@ async fn sign_in(login: &Login<DynamoStore, TwitterClient>, event: &str) -> Fall
 }
 
 /// One binary to start: a function, or the empty function (`None`).
+#[derive(Clone)]
 struct Subject {
     name: String,
     path: PathBuf,
@@ -300,31 +373,17 @@ fn first_invocation(function: Function) -> &'static str {
     }
 }
 
-async fn cold_starts(args: &Args<'_>) -> Fallible<()> {
+async fn cold_starts(args: ColdStartArgs) -> Fallible<()> {
     let empty = Subject {
         name: "empty-lambda".to_owned(),
-        path: args.path("--empty")?,
+        path: args.empty,
         function: None,
     };
-    let mut subjects = Vec::new();
-    for pair in args.all("--bin") {
-        let (name, path) = pair
-            .split_once('=')
-            .ok_or(format!("--bin {pair}: not NAME=PATH"))?;
-        let function = Function::named(name).ok_or(format!("--bin {name}: no such function"))?;
-        subjects.push(Subject {
-            name: name.to_owned(),
-            path: Args::file(path, "--bin")?,
-            function: Some(function),
-        });
-    }
-    if subjects.is_empty() {
-        return Err("--bin NAME=PATH is required".to_owned());
-    }
-    let starts = args.number("--starts", 15)?.max(1);
-    let label = args.get("--label").unwrap_or("release profile");
+    let subjects = args.subjects;
+    let starts = args.starts.max(1);
+    let label = args.label.as_str();
     // Experiments and comparisons report their ratios without judging them.
-    let judged = !args.0.iter().any(|arg| arg == "--no-target");
+    let judged = !args.no_target;
 
     let world = World::new().await;
     let login = world.login();
@@ -333,7 +392,7 @@ async fn cold_starts(args: &Args<'_>) -> Fallible<()> {
         world: &world,
         login,
         function_env: function_env(&world, &world.endpoint),
-        extra_env: args.extra_env()?,
+        extra_env: args.extra_env,
         standing,
     };
 
@@ -499,8 +558,8 @@ async fn cold_starts(args: &Args<'_>) -> Fallible<()> {
         ],
         &rows,
     );
-    if let Some(path) = args.get("--summary") {
-        std::fs::write(path, summary_lines).map_err(|e| format!("{path}: {e}"))?;
+    if let Some(path) = args.summary {
+        std::fs::write(&path, summary_lines).map_err(|e| format!("{path}: {e}"))?;
     }
     Ok(())
 }
@@ -571,16 +630,11 @@ fn latency_summary(mut samples: Vec<Duration>) -> (Duration, Duration, Duration)
     (percentile(&samples, 50.0), percentile(&samples, 99.0), max)
 }
 
-async fn end_to_end(args: &Args<'_>) -> Fallible<()> {
-    let logins = args.number("--logins", 500)?.max(1);
-    let operations = args.number("--operations", 500)?.max(1);
-    let logout_users = args.number("--logout-users", 20)?.max(1);
-    let levels: Vec<usize> = args
-        .get("--concurrency")
-        .unwrap_or("1,32")
-        .split(',')
-        .map(|c| c.trim().parse().map_err(|_| format!("--concurrency {c}")))
-        .collect::<Fallible<_>>()?;
+async fn end_to_end(args: E2eArgs) -> Fallible<()> {
+    let logins = args.logins.max(1);
+    let operations = args.operations.max(1);
+    let logout_users = args.logout_users.max(1);
+    let levels: Vec<usize> = args.concurrency;
 
     let world = World::new().await;
     let proxy = FaultyServer::proxy(&world.endpoint)
@@ -1186,9 +1240,9 @@ async fn costs(
     Ok(())
 }
 
-async fn memory(args: &Args<'_>) -> Fallible<()> {
-    let binary = args.path("--bin")?;
-    let invocations = args.number("--invocations", 2000)?.max(1);
+async fn memory(args: MemoryArgs) -> Fallible<()> {
+    let binary = args.binary;
+    let invocations = args.invocations.max(1);
     let world = World::new().await;
     let proxy = FaultyServer::proxy(&world.endpoint)
         .await
