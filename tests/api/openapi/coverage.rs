@@ -1,0 +1,31 @@
+//! Coverage: every answer the document describes came up at least once.
+
+use super::harness::Harness;
+
+/// Documented answers no case in `operations` produces, with the reason. Empty: every one is
+/// produced.
+const NOT_PRODUCED: &[(&str, u16, i64, &str)] = &[];
+
+impl Harness {
+    /// Every (code, extMsg) the document gives the operation was answered, bar `NOT_PRODUCED`.
+    pub fn assert_covered(&self, id: &str) {
+        let mut missing = Vec::new();
+        for status in self.contract.statuses(id) {
+            let response = self.contract.response_pointer(id, status);
+            let schema = self
+                .contract
+                .at(&self.contract.media_schema_pointer(&response));
+            let seen = self.seen.get(&(id.to_owned(), status));
+            for (code, ext) in self.contract.variants(schema) {
+                let excused = NOT_PRODUCED.contains(&(id, status, code, ext.as_str()));
+                if !excused && !seen.is_some_and(|s| s.contains(&(code, ext.clone()))) {
+                    missing.push(format!("HTTP {status} code {code} extMsg {ext:?}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "{id}: documented, never answered: {missing:?}"
+        );
+    }
+}
