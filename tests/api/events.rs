@@ -1,51 +1,68 @@
 //! Every sample event in `events/` (for `sam local invoke -e` and `cargo lambda invoke
 //! --data-file`) goes through its function against the demo data, so the files never rot.
+//! What each must answer is in `events/expected.txt`, which `scripts/test-sam-local` reads too.
 
 use serde_json::Value;
+use testkit::functions::Function;
 use testkit::prelude::*;
 use twitter_auth_login::config::Table;
-use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::endpoints::authorizer::UNAUTHORIZED;
+use twitter_auth_login::domain::user::uid_for;
 
-/// The function each event file is for, and the outcome it is meant to show. A new file must
-/// be added here.
-fn expected(file_name: &str) -> (&'static str, u64) {
-    match file_name {
-        "login-rest-success.json" | "login-http-api-success.json" => ("login", 200),
-        "login-missing-parameter.json" => ("login", 5550),
-        "login-bad-signature.json" => ("login", 5420),
-        "login-unknown-domain.json" => ("login", 5015),
-        "refresh-unknown-token.json" => ("refresh", 5032),
-        "logout-missing-token.json" => ("logout", 5106),
-        "user-info.json" => ("userInfo", 200),
-        "authorizer-unknown-token.json" => ("authorizer", 401),
-        other => panic!("events/{other} has no expected outcome in tests/api/events.rs"),
-    }
+/// The lines of `events/expected.txt`, in order: the event file, the function it is for and
+/// the code it must answer.
+fn expected(dir: &str) -> Vec<(String, Function, u64)> {
+    let manifest =
+        std::fs::read_to_string(format!("{dir}/expected.txt")).expect("events/expected.txt");
+    manifest
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [file, binary, code] = fields[..] else {
+                panic!("events/expected.txt: not `event function code`: {line}");
+            };
+            let function = Function::named(binary)
+                .unwrap_or_else(|| panic!("events/expected.txt: no function {binary}"));
+            let code = code
+                .parse()
+                .unwrap_or_else(|_| panic!("events/expected.txt: code {code}"));
+            (file.to_owned(), function, code)
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn every_sample_event_answers_as_intended() {
     let world = World::demo().await;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+    let mut files: Vec<String> = std::fs::read_dir(dir)
         .expect("events/")
         .map(|entry| entry.expect("entry").path())
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .expect("name")
+                .to_owned()
+        })
         .collect();
-    // Logins first, so that the user the userInfo event names exists.
-    files.sort_by_key(|path| !path.to_string_lossy().contains("/login-"));
+    files.sort();
     assert!(files.len() >= 9, "events/ lost files: {files:?}");
+    let expected = expected(dir);
+    let mut listed: Vec<String> = expected.iter().map(|(file, ..)| file.clone()).collect();
+    listed.sort();
+    assert_eq!(
+        files, listed,
+        "every file in events/ has exactly one line in events/expected.txt"
+    );
 
     let mut logins = 0;
-    for path in files {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("name")
-            .to_owned();
-        let event = std::fs::read_to_string(&path).expect("read event");
-        let (function, code) = expected(&name);
-        if function == "authorizer" {
+    for (name, function, code) in expected {
+        let event = std::fs::read_to_string(format!("{dir}/{name}")).expect("read event");
+        if function == Function::Authorizer {
+            assert_eq!(code, 401, "{name}: an authorizer's refusal is 401");
             let json: Value = serde_json::from_str(&event).expect("json");
             let error = authorize(&world.authorizer(), json)
                 .await
@@ -54,19 +71,19 @@ async fn every_sample_event_answers_as_intended() {
             continue;
         }
         let (status, body) = match function {
-            "login" => call(&world.login(), &event).await,
-            "refresh" => call(&world.refresh(), &event).await,
-            "logout" => call(&world.logout(), &event).await,
+            Function::Login => call(&world.login(), &event).await,
+            Function::Refresh => call(&world.refresh(), &event).await,
+            Function::Logout => call(&world.logout(), &event).await,
             _ => call(&world.user_info(), &event).await,
         };
         assert_eq!(body["code"].as_u64(), Some(code), "{name}: {body}");
         assert_eq!(status, 200, "{name}");
         assert_eq!(body["data"].is_null(), code != 200, "{name}");
-        if function == "login" && code == 200 {
+        if function == Function::Login && code == 200 {
             logins += 1;
             Tokens::from_answer(status, &body);
         }
-        if function == "userInfo" {
+        if function == Function::UserInfo {
             let demo = &world.seed;
             assert_eq!(
                 body["data"]["uid"],
