@@ -17,6 +17,7 @@ pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
 pub const DEFAULT_SESSION_MAX_SECONDS: u64 = 7_776_000;
 pub const DEFAULT_TWITTER_API_BASE: &str = "https://api.twitter.com";
 pub const DEFAULT_TWITTER_TIMEOUT_MS: u64 = 3000;
+pub const DEFAULT_SIGNING_KEYS_REFRESH_SECONDS: u64 = 300;
 
 /// The tables, each named by a variable and defined by a resource of `template.yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,6 +105,47 @@ pub struct TwitterSettings {
     pub timeout: Duration,
 }
 
+/// A Secrets Manager secret a function reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretConfig {
+    /// Its name or ARN.
+    pub secret_id: String,
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER` (else `AWS_ENDPOINT_URL`); unset or empty means AWS's.
+    pub endpoint: Option<String>,
+}
+
+/// The public keys' SSM parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterConfig {
+    pub name: String,
+    /// `AWS_ENDPOINT_URL_SSM` (else `AWS_ENDPOINT_URL`); unset or empty means AWS's.
+    pub endpoint: Option<String>,
+}
+
+/// What the functions that sign access tokens need: the issuer they name, the private keys,
+/// how often to read them again, and the derivation secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningConfig {
+    /// `TOKEN_ISSUER`: every access token's `iss`.
+    pub issuer: String,
+    /// `SIGNING_KEYS_SECRET`.
+    pub keys: SecretConfig,
+    /// `SIGNING_KEYS_REFRESH_SECONDS`.
+    pub keys_refresh_seconds: u64,
+    /// `DERIVATION_KEY_SECRET`.
+    pub derivation: SecretConfig,
+}
+
+/// What the functions that verify access tokens need: the issuer they expect, and the
+/// published keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyingConfig {
+    pub issuer: String,
+    /// `PUBLIC_KEYS_PARAMETER`.
+    pub keys: ParameterConfig,
+    pub keys_refresh_seconds: u64,
+}
+
 /// `twitter-auth-login`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginConfig {
@@ -112,6 +154,7 @@ pub struct LoginConfig {
     pub data_center: String,
     pub lifetimes: Lifetimes,
     pub twitter: TwitterSettings,
+    pub signing: SigningConfig,
 }
 
 /// `refresh-token`.
@@ -119,8 +162,9 @@ pub struct LoginConfig {
 pub struct RefreshConfig {
     pub store: StoreConfig,
     pub lifetimes: Lifetimes,
-    /// How long a rotated refresh token may still be presented again.
+    /// How long a rotated refresh token may still be presented again: at least a second.
     pub refresh_reuse_grace: u64,
+    pub signing: SigningConfig,
 }
 
 /// `user-logout`.
@@ -128,6 +172,20 @@ pub struct RefreshConfig {
 pub struct LogoutConfig {
     pub store: StoreConfig,
     pub session_max: u64,
+    pub verifying: VerifyingConfig,
+}
+
+/// `token-keys`: the discovery documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKeysConfig {
+    pub verifying: VerifyingConfig,
+}
+
+/// `signing-key-rotation`: the secret it rotates and the parameter it publishes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationConfig {
+    pub keys: SecretConfig,
+    pub public_keys: ParameterConfig,
 }
 
 /// `user-info`.
@@ -141,6 +199,7 @@ pub struct UserInfoConfig {
 pub struct AuthorizerConfig {
     pub store: StoreConfig,
     pub session_max: u64,
+    pub verifying: VerifyingConfig,
 }
 
 /// Why start-up was refused; names the variable, never its value.
@@ -171,26 +230,16 @@ impl<F: Fn(&str) -> Option<String>> Variables<F> {
             .ok_or_else(|| ConfigError(format!("{name} is required")))
     }
 
-    fn number(&self, name: &str, default: u64, zero_allowed: bool) -> Result<u64, ConfigError> {
+    /// A whole number above zero, or `default` when unset.
+    fn positive(&self, name: &str, default: u64) -> Result<u64, ConfigError> {
         let Some(raw) = self.value(name) else {
             return Ok(default);
         };
         raw.trim()
             .parse::<u64>()
             .ok()
-            .filter(|n| zero_allowed || *n > 0)
-            .ok_or_else(|| {
-                let kind = if zero_allowed {
-                    "whole"
-                } else {
-                    "positive whole"
-                };
-                ConfigError(format!("{name} must be a {kind} number"))
-            })
-    }
-
-    fn positive(&self, name: &str, default: u64) -> Result<u64, ConfigError> {
-        self.number(name, default, false)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError(format!("{name} must be a positive whole number")))
     }
 
     /// The named tables, each required.
@@ -224,6 +273,60 @@ impl<F: Fn(&str) -> Option<String>> Variables<F> {
 
     fn session_max(&self) -> Result<u64, ConfigError> {
         self.positive("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)
+    }
+
+    fn secret(&self, name: &str) -> Result<SecretConfig, ConfigError> {
+        Ok(SecretConfig {
+            secret_id: self.required(name)?,
+            endpoint: self.endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+        })
+    }
+
+    fn parameter(&self, name: &str) -> Result<ParameterConfig, ConfigError> {
+        Ok(ParameterConfig {
+            name: self.required(name)?,
+            endpoint: self.endpoint("AWS_ENDPOINT_URL_SSM"),
+        })
+    }
+
+    /// `TOKEN_ISSUER`: an https:// URL (loopback may be http://) with no trailing slash.
+    fn issuer(&self) -> Result<String, ConfigError> {
+        let issuer = self.required("TOKEN_ISSUER")?;
+        let url = Url::parse(&issuer).ok().filter(|url| {
+            (url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url)))
+                && url.query().is_none()
+                && url.fragment().is_none()
+        });
+        if url.is_none() || issuer.ends_with('/') {
+            return Err(ConfigError(
+                "TOKEN_ISSUER must be an https:// URL without a trailing slash".to_owned(),
+            ));
+        }
+        Ok(issuer)
+    }
+
+    fn keys_refresh_seconds(&self) -> Result<u64, ConfigError> {
+        self.positive(
+            "SIGNING_KEYS_REFRESH_SECONDS",
+            DEFAULT_SIGNING_KEYS_REFRESH_SECONDS,
+        )
+    }
+
+    fn signing(&self) -> Result<SigningConfig, ConfigError> {
+        Ok(SigningConfig {
+            issuer: self.issuer()?,
+            keys: self.secret("SIGNING_KEYS_SECRET")?,
+            keys_refresh_seconds: self.keys_refresh_seconds()?,
+            derivation: self.secret("DERIVATION_KEY_SECRET")?,
+        })
+    }
+
+    fn verifying(&self) -> Result<VerifyingConfig, ConfigError> {
+        Ok(VerifyingConfig {
+            issuer: self.issuer()?,
+            keys: self.parameter("PUBLIC_KEYS_PARAMETER")?,
+            keys_refresh_seconds: self.keys_refresh_seconds()?,
+        })
     }
 
     fn twitter(&self) -> Result<TwitterSettings, ConfigError> {
@@ -275,6 +378,7 @@ impl FunctionConfig for LoginConfig {
             data_center: vars.required("DATA_CENTER")?,
             lifetimes: vars.lifetimes()?,
             twitter: vars.twitter()?,
+            signing: vars.signing()?,
         })
     }
 }
@@ -285,11 +389,11 @@ impl FunctionConfig for RefreshConfig {
         Ok(RefreshConfig {
             store: vars.store(&[Table::UserDomain, Table::Token, Table::Session])?,
             lifetimes: vars.lifetimes()?,
-            refresh_reuse_grace: vars.number(
+            refresh_reuse_grace: vars.positive(
                 "REFRESH_REUSE_GRACE_SECONDS",
                 DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
-                true,
             )?,
+            signing: vars.signing()?,
         })
     }
 }
@@ -300,6 +404,7 @@ impl FunctionConfig for LogoutConfig {
         Ok(LogoutConfig {
             store: vars.store(&[Table::Token, Table::Session])?,
             session_max: vars.session_max()?,
+            verifying: vars.verifying()?,
         })
     }
 }
@@ -319,6 +424,26 @@ impl FunctionConfig for AuthorizerConfig {
         Ok(AuthorizerConfig {
             store: vars.store(&[Table::UserDomain, Table::Token, Table::Session])?,
             session_max: vars.session_max()?,
+            verifying: vars.verifying()?,
+        })
+    }
+}
+
+impl FunctionConfig for TokenKeysConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(TokenKeysConfig {
+            verifying: vars.verifying()?,
+        })
+    }
+}
+
+impl FunctionConfig for RotationConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(RotationConfig {
+            keys: vars.secret("SIGNING_KEYS_SECRET")?,
+            public_keys: vars.parameter("PUBLIC_KEYS_PARAMETER")?,
         })
     }
 }
@@ -360,13 +485,20 @@ mod tests {
         LoginConfig::from_lookup(lookup(pairs))
     }
 
-    const ALL_SET: [(&str, &str); 6] = [
+    const ALL_SET: [(&str, &str); 10] = [
         ("USER_DOMAIN_TABLE", "domains"),
         ("MCC_TABLE", "mccs"),
         ("TOKEN_TABLE", "tokens"),
         ("SESSION_TABLE", "sessions"),
         ("USER_TABLE", "users"),
         ("DATA_CENTER", "eu-1"),
+        (
+            "TOKEN_ISSUER",
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        ),
+        ("SIGNING_KEYS_SECRET", "signing-keys"),
+        ("DERIVATION_KEY_SECRET", "derivation-key"),
+        ("PUBLIC_KEYS_PARAMETER", "/stack/public-keys"),
     ];
 
     #[test]
@@ -392,6 +524,48 @@ mod tests {
         assert_eq!(refresh.refresh_reuse_grace, 30);
         assert_eq!(config.twitter.api_base.as_str(), "https://api.twitter.com/");
         assert_eq!(config.twitter.timeout, Duration::from_millis(3000));
+        assert_eq!(
+            config.signing,
+            SigningConfig {
+                issuer: "https://abc123.execute-api.eu-west-1.amazonaws.com/prod".into(),
+                keys: SecretConfig {
+                    secret_id: "signing-keys".into(),
+                    endpoint: None,
+                },
+                keys_refresh_seconds: 300,
+                derivation: SecretConfig {
+                    secret_id: "derivation-key".into(),
+                    endpoint: None,
+                },
+            }
+        );
+        let authorizer = AuthorizerConfig::from_lookup(lookup(&ALL_SET)).expect("config");
+        assert_eq!(authorizer.verifying.keys.name, "/stack/public-keys");
+        assert_eq!(authorizer.verifying.keys_refresh_seconds, 300);
+    }
+
+    #[test]
+    fn the_issuer_is_an_https_url_without_a_trailing_slash() {
+        let with = |issuer: &str| {
+            let mut pairs = ALL_SET.to_vec();
+            pairs.push(("TOKEN_ISSUER", issuer));
+            TokenKeysConfig::from_lookup(lookup(&pairs)).map(|c| c.verifying.issuer)
+        };
+        for good in [
+            "https://auth.example.com",
+            "https://abc.execute-api.us-east-1.amazonaws.com/prod",
+            "http://127.0.0.1:3000/prod",
+        ] {
+            assert_eq!(with(good).as_deref(), Ok(good));
+        }
+        for bad in [
+            "https://auth.example.com/",
+            "http://auth.example.com/prod",
+            "auth.example.com",
+            "https://auth.example.com/prod?x=1",
+        ] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -400,7 +574,7 @@ mod tests {
         pairs.extend([
             ("ACCESS_TOKEN_TTL_SECONDS", "60"),
             ("REFRESH_TOKEN_TTL_SECONDS", "600"),
-            ("REFRESH_REUSE_GRACE_SECONDS", "0"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "1"),
             ("SESSION_MAX_SECONDS", "900"),
             ("TWITTER_API_BASE", "http://127.0.0.1:9000"),
             ("TWITTER_TIMEOUT_MS", "250"),
@@ -415,7 +589,7 @@ mod tests {
             }
         );
         let refresh = RefreshConfig::from_lookup(lookup(&pairs)).expect("config");
-        assert_eq!(refresh.refresh_reuse_grace, 0);
+        assert_eq!(refresh.refresh_reuse_grace, 1);
         assert_eq!(loaded.twitter.api_base.as_str(), "http://127.0.0.1:9000/");
         assert_eq!(loaded.twitter.timeout, Duration::from_millis(250));
 
@@ -508,6 +682,16 @@ mod tests {
         let table = ("USER_TABLE", "users");
         assert_eq!(store(&[table]), None);
         assert_eq!(store(&[table, ("AWS_ENDPOINT_URL_DYNAMODB", "")]), None);
+        let mut pairs = ALL_SET.to_vec();
+        pairs.extend([
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", ""),
+            ("AWS_ENDPOINT_URL_SSM", " "),
+            ("AWS_ENDPOINT_URL", ""),
+        ]);
+        let login = login(&pairs).expect("config");
+        assert_eq!(login.signing.keys.endpoint, None);
+        let rotation = RotationConfig::from_lookup(lookup(&pairs)).expect("config");
+        assert_eq!(rotation.public_keys.endpoint, None);
         assert_eq!(
             store(&[
                 table,

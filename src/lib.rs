@@ -4,7 +4,10 @@
 //! Layers, each replaceable on its own (README, "Code map"):
 //! - [`domain`]: the pure types and rules: user domains, users, tokens, sessions, grants.
 //! - [`endpoints`]: each function's checks and logic, over the [`ports`] traits.
-//! - [`dynamo`] and [`twitter`]: the adapters behind the ports.
+//! - [`keys`] and [`jwt`]: the signing keys (formats, rotation, cache) and access tokens as
+//!   signed JWTs.
+//! - [`dynamo`], [`secrets`] and [`twitter`]: the adapters behind the ports, with what the AWS
+//!   ones share in [`sdk`].
 //! - [`http`] and [`invocation`]: the edge every HTTP function shares, and what every
 //!   invocation does (deadline, log line, metric record).
 //! - [`config`], [`logging`] and [`startup`]: what each thin `src/bin` main builds once.
@@ -16,7 +19,11 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod invocation;
+pub mod jwt;
+pub mod keys;
 pub mod logging;
 pub mod ports;
+pub mod sdk;
+pub mod secrets;
 pub mod startup;
 pub mod twitter;

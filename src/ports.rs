@@ -4,7 +4,9 @@
 //! traits: the commands they take and the results they give.
 
 use std::future::Future;
+use std::sync::Arc;
 
+use crate::domain::derivation::DerivationKeys;
 use crate::domain::grant::IssuedPair;
 use crate::domain::secret::Secret;
 use crate::domain::session::{RevokedReason, TokenState};
@@ -89,17 +91,14 @@ pub enum Conditional {
     Conflict,
 }
 
-/// A refresh's write: the new pair replaces the session's current one.
+/// A refresh's write: the new pair replaces the session's current one, and the presented
+/// refresh token moves into the grace window. It holds only while the session is active and
+/// still names the presented token as its current one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
     pub pair: IssuedPair,
     /// The refresh token presented.
     pub presented_hash: String,
-    /// The session's current refresh token as read; the write holds only if it still is.
-    pub current_refresh_hash: String,
-    /// A first rotation moves the presented token into the grace window; a retry within the
-    /// window leaves the window as it was.
-    pub grace_retry: bool,
 }
 
 /// Rotates a session's pair, all or nothing, if the session is as it was read.
@@ -148,4 +147,20 @@ pub trait SessionLister {
 /// Reads an end user's record.
 pub trait UserReader {
     fn user(&self, uid: &str) -> impl Future<Output = Result<Option<User>, ApiError>> + Send;
+}
+
+/// A set of keys, read through the instance's cache: the signing secret's private keys (login,
+/// refresh) or the published public ones (the verifiers).
+pub trait KeyRing<K>: Sync {
+    /// The keys, read again when they are old.
+    fn keys(&self) -> impl Future<Output = Result<Arc<K>, ApiError>> + Send;
+
+    /// The keys, read again at once (at most every few seconds) when they lack `kid`.
+    fn keys_with(&self, kid: &str) -> impl Future<Output = Result<Arc<K>, ApiError>> + Send;
+}
+
+/// The subkeys of the stack's derivation secret, read once.
+pub trait Derivation: Sync {
+    fn derivation_keys(&self)
+    -> impl Future<Output = Result<Arc<DerivationKeys>, ApiError>> + Send;
 }

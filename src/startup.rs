@@ -1,12 +1,26 @@
 //! What every function does once before serving: logging, a panic hook that says where but
-//! never what, its configuration, and the AWS clients.
+//! never what, its configuration, and its clients. No network call happens here: keys and
+//! secrets are read on first use.
 
-use aws_config::BehaviorVersion;
+use std::sync::Arc;
 
-use crate::config::{ConfigError, FunctionConfig, StoreConfig, Telemetry};
-use crate::dynamo::{DynamoStore, Limits};
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::config::{
+    ConfigError, FunctionConfig, ParameterConfig, SecretConfig, SigningConfig, StoreConfig,
+    Telemetry, VerifyingConfig,
+};
+use crate::domain::clock::Clock;
+use crate::dynamo::{DynamoStore, Limits, with_limits};
 use crate::invocation::metrics;
+use crate::keys::cache::KeyCache;
 use crate::logging;
+use crate::secrets::{DerivationSecret, PublicKeysParameter, SigningSecret};
+
+/// The signing keys as the signers read them: the secret, through the instance's cache.
+pub type SigningKeys = KeyCache<SigningSecret>;
+/// The published keys as the verifiers read them: the parameter, through the cache.
+pub type PublicKeys = KeyCache<PublicKeysParameter>;
 
 /// Logging, metrics and the panic hook, then the function's configuration; a refusal is
 /// logged, naming the variable.
@@ -25,15 +39,69 @@ pub fn configure<C: FunctionConfig>() -> Result<C, ConfigError> {
     C::from_env().inspect_err(|error| tracing::error!(%error, "refusing to start"))
 }
 
-/// The DynamoDB adapter on the configured tables, with the SDK's limits and the configured
-/// endpoint (AWS's own when none). Reads region and credentials from the environment; no
-/// network call happens here.
-pub async fn dynamo_store(store: &StoreConfig) -> DynamoStore {
-    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    // The endpoint is the configuration's alone: the SDK's own reading of the endpoint
-    // variables takes an empty value for a URL.
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk_config);
+/// Region and credentials from the environment, as Lambda sets them. Each client takes its
+/// endpoint from the configuration alone: the SDK's own reading of the endpoint variables
+/// takes an empty value for a URL.
+pub async fn aws() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// The DynamoDB adapter on the configured tables, with the SDK's limits.
+pub fn dynamo_store(aws: &SdkConfig, store: &StoreConfig) -> DynamoStore {
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(aws);
     builder.set_endpoint_url(store.endpoint.clone());
-    let client = aws_sdk_dynamodb::Client::from_conf(Limits::default().apply(builder).build());
+    let client =
+        aws_sdk_dynamodb::Client::from_conf(with_limits(builder, &Limits::default()).build());
     DynamoStore::new(client, store.tables.clone())
+}
+
+pub fn secrets_client(aws: &SdkConfig, secret: &SecretConfig) -> aws_sdk_secretsmanager::Client {
+    let limits = Limits::default();
+    let mut builder = aws_sdk_secretsmanager::config::Builder::from(aws)
+        .timeout_config(limits.timeout_config())
+        .retry_config(limits.retry_config());
+    builder.set_endpoint_url(secret.endpoint.clone());
+    aws_sdk_secretsmanager::Client::from_conf(builder.build())
+}
+
+pub fn parameters_client(aws: &SdkConfig, parameter: &ParameterConfig) -> aws_sdk_ssm::Client {
+    let limits = Limits::default();
+    let mut builder = aws_sdk_ssm::config::Builder::from(aws)
+        .timeout_config(limits.timeout_config())
+        .retry_config(limits.retry_config());
+    builder.set_endpoint_url(parameter.endpoint.clone());
+    aws_sdk_ssm::Client::from_conf(builder.build())
+}
+
+/// The signing keys and the derivation secret of a function that signs.
+pub fn signing(
+    aws: &SdkConfig,
+    signing: &SigningConfig,
+    clock: Arc<dyn Clock>,
+) -> (SigningKeys, DerivationSecret) {
+    let keys = SigningSecret {
+        client: secrets_client(aws, &signing.keys),
+        secret_id: signing.keys.secret_id.clone(),
+    };
+    let derivation = DerivationSecret::new(
+        secrets_client(aws, &signing.derivation),
+        signing.derivation.secret_id.clone(),
+    );
+    (
+        KeyCache::new(keys, signing.keys_refresh_seconds, clock),
+        derivation,
+    )
+}
+
+/// The published keys of a function that verifies.
+pub fn verifying(
+    aws: &SdkConfig,
+    verifying: &VerifyingConfig,
+    clock: Arc<dyn Clock>,
+) -> PublicKeys {
+    let source = PublicKeysParameter {
+        client: parameters_client(aws, &verifying.keys),
+        name: verifying.keys.name.clone(),
+    };
+    KeyCache::new(source, verifying.keys_refresh_seconds, clock)
 }

@@ -33,7 +33,6 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use twitter_auth_login::config::{Table, TableNames};
 use twitter_auth_login::domain::token::hash_token;
-use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::dynamo::Limits;
 
 const DEFAULT_LOGINS: usize = 1_000;
@@ -540,7 +539,7 @@ async fn thousands_of_concurrent_logins_all_succeed_and_are_all_stored() {
 
     // One clock, never moved: every login was issued at the same second.
     let issued_at = world.clock.get();
-    let uid = uid_for(DOMAIN, TWITTER_USER_ID);
+    let uid = world.uid_of(TWITTER_USER_ID).await;
     let lifetimes = world.lifetimes;
 
     // 2 x logins tokens, all distinct, and so their hashes; one session id per login; one uid.

@@ -13,7 +13,7 @@ use twitter_auth_login::config::{Table, TableNames};
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::{RevokedReason, SessionStatus};
 use twitter_auth_login::domain::token::random_hex;
-use twitter_auth_login::domain::user::{User, uid_for};
+use twitter_auth_login::domain::user::User;
 use twitter_auth_login::domain::user_domain::UserDomainName;
 use twitter_auth_login::dynamo::sessions::{revocation, sessions_of};
 use twitter_auth_login::dynamo::{attr, items};
@@ -296,11 +296,6 @@ impl Admin {
         })
     }
 
-    /// The uid of a Twitter account on a user domain.
-    pub fn uid_of(user_domain: &str, twitter_user_id: &str) -> String {
-        uid_for(user_domain, twitter_user_id)
-    }
-
     /// An end user's record.
     pub async fn show_user(&self, uid: &str) -> Result<User, AdminError> {
         let table = self.table(Table::User)?;
@@ -431,4 +426,36 @@ impl Admin {
 
 fn no_domain(user_domain: &str) -> String {
     format!("user domain {user_domain} does not exist")
+}
+
+/// The uid of a Twitter account on a user domain: keyed with the stack's derivation secret, so
+/// only who may read that secret can tell.
+pub async fn uid_of(
+    derivation: &twitter_auth_login::secrets::DerivationSecret,
+    user_domain: &str,
+    twitter_user_id: &str,
+) -> Result<String, AdminError> {
+    use twitter_auth_login::ports::Derivation;
+    let keys = derivation.derivation_keys().await.map_err(|error| {
+        AdminError::new(format!(
+            "the derivation secret could not be read ({}): check DERIVATION_KEY_SECRET or \
+             --derivation-key-secret, and the credentials' access to it",
+            error.detail()
+        ))
+    })?;
+    keys.uid(user_domain, twitter_user_id)
+        .map_err(|_| AdminError::new("the uid could not be derived"))
+}
+
+/// One rotation of the signing keys, all four steps, as Secrets Manager runs them: the new
+/// version's id.
+pub async fn rotate_signing_keys(
+    target: &twitter_auth_login::secrets::rotation::RotationTarget,
+) -> Result<String, AdminError> {
+    target.rotate().await.map_err(|error| {
+        AdminError::new(format!(
+            "rotating {} failed at {}; the keys in use are unchanged",
+            target.secret_id, error
+        ))
+    })
 }

@@ -572,14 +572,23 @@ async fn users_and_sessions_are_shown_and_revoked() {
             "status": 1
         })
     );
-    let by_account = cli.show(&[
+    // By account: the uid is keyed with the stack's derivation secret, which the CLI reads.
+    let by_account = [
         "show-user",
         "--user-domain",
         testkit::world::DOMAIN,
         "--twitter-user-id",
         testkit::world::TWITTER_USER_ID,
-    ]);
-    assert_eq!(by_account, user);
+    ];
+    let shown = cli.ok(
+        &by_account,
+        &[("DERIVATION_KEY_SECRET", &world.keys.derivation_secret)],
+    );
+    assert_eq!(serde_json::from_str::<Value>(&shown).expect("json"), user);
+    assert!(
+        cli.fails(&by_account)
+            .contains("set DERIVATION_KEY_SECRET or --derivation-key-secret")
+    );
 
     let sessions = cli.show(&["list-sessions", uid]);
     let listed: Vec<(&str, &str)> = sessions

@@ -16,14 +16,18 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestType
 use lambda_http::{Request, RequestExt};
 use serde_json::value::RawValue;
 use testkit::events;
+use testkit::memory::MemoryKeys;
 use testkit::prelude::{
     self as kit, APP_ID, CONSUMER_KEY, CONSUMER_SECRET, DOMAIN, LOCAL_MCC, OAUTH_TOKEN,
     OAUTH_TOKEN_SECRET, TWITTER_USER_ID,
 };
+use twitter_auth_login::domain::access_token::AccessClaims;
 use twitter_auth_login::domain::grant::{Grant, GrantedToken};
 use twitter_auth_login::domain::secret::Secret;
-use twitter_auth_login::domain::token::{MintedToken, TokenRoute, random_hex, random_id};
-use twitter_auth_login::domain::user::uid_for;
+use twitter_auth_login::domain::session::TokenOwner;
+use twitter_auth_login::domain::token::{
+    MintedToken, TokenRoute, random_hex, random_id, random_jti,
+};
 use twitter_auth_login::domain::user_domain::UserDomainName;
 use twitter_auth_login::endpoints::login::request::LoginRequest;
 use twitter_auth_login::endpoints::login::signature;
@@ -32,8 +36,11 @@ use twitter_auth_login::http::{edge, envelope};
 use twitter_auth_login::invocation::deadline::DependencyTime;
 use twitter_auth_login::invocation::metrics;
 use twitter_auth_login::invocation::{Handler, Invocation};
+use twitter_auth_login::jwt::{self, AccessTokenVerifier};
+use twitter_auth_login::keys::SigningKeySet;
 use twitter_auth_login::logging;
 use twitter_auth_login::ports::TwitterCredentials;
+use twitter_auth_login::ports::{Derivation, KeyRing};
 use twitter_auth_login::twitter::{Url, oauth};
 
 const TARGET: Duration = Duration::from_micros(50);
@@ -260,7 +267,26 @@ fn main() {
     }
 
     let request = parse(&login_event);
-    let uid = uid_for(DOMAIN, TWITTER_USER_ID);
+    let keys = MemoryKeys::new();
+    let derivation = runtime
+        .block_on(keys.derivation_keys())
+        .expect("derivation keys");
+    let signing = runtime
+        .block_on(KeyRing::<SigningKeySet>::keys(&keys))
+        .expect("signing keys");
+    let verifier = AccessTokenVerifier::new(keys.clone(), kit::ISSUER);
+    let uid = derivation.uid(DOMAIN, TWITTER_USER_ID).expect("uid");
+    let owner = TokenOwner {
+        uid: uid.clone(),
+        session_id: uid.clone(),
+        user_domain: domain.clone(),
+        app_id: APP_ID.to_owned(),
+        twitter_user_id: TWITTER_USER_ID.to_owned(),
+        twitter_username: None,
+        mcc: None,
+    };
+    let claims = AccessClaims::new(kit::ISSUER, &owner, unix_ms() / 1000, u64::MAX, uid.clone());
+    let access_token = jwt::sign(&claims, signing.current()).expect("signed");
     let grant: Result<Grant, ApiError> = Ok(Grant {
         access_token: GrantedToken {
             token: Secret::new(format!("{DOMAIN}.{uid}.{uid}.{}", "x".repeat(43))),
@@ -394,20 +420,49 @@ fn main() {
             },
         );
         run(
-            "login stage: ids and tokens (uid, session id, 2 × MintedToken::mint, pair id)",
+            "login stage: ids and tokens (keyed uid, session id, jti, RS256 access token, refresh token, pair id)",
             false,
             true,
             &mut |n| {
                 timed(n, || {
                     let route = TokenRoute {
                         user_domain: domain.clone(),
-                        uid: uid_for(black_box(DOMAIN), black_box(TWITTER_USER_ID)),
+                        uid: derivation
+                            .uid(black_box(DOMAIN), black_box(TWITTER_USER_ID))
+                            .expect("uid"),
                         session_id: random_id().expect("random"),
                     };
-                    let _ = black_box(MintedToken::mint(&route));
+                    let jti = random_jti().expect("random");
+                    let claims = AccessClaims::new(kit::ISSUER, &owner, 1, 2, jti);
+                    let _ = black_box(jwt::sign(&claims, signing.current()));
                     let _ = black_box(MintedToken::mint(&route));
                     let _ = black_box(random_hex::<16>());
                 })
+            },
+        );
+        run(
+            "access token: RS256 signature (jwt::sign, one 2048-bit key)",
+            false,
+            false,
+            &mut |n| {
+                timed(n, || {
+                    let _ = black_box(jwt::sign(black_box(&claims), signing.current()));
+                })
+            },
+        );
+        run(
+            "access token: verification (AccessTokenVerifier::verify: header, key, signature, claims)",
+            false,
+            false,
+            &mut |n| {
+                let started = Instant::now();
+                runtime.block_on(async {
+                    for _ in 0..n {
+                        let _ =
+                            black_box(verifier.verify(black_box(access_token.expose()), 1).await);
+                    }
+                });
+                started.elapsed()
             },
         );
         run(

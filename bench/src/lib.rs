@@ -1,13 +1,11 @@
 //! Benchmarks of the five functions, shared by the `bench-runner` binary and the `cpu` bench
 //! target:
-//! - [`emulator`]: a Lambda runtime API emulator the release binaries run under.
 //! - [`world`]: testkit's loopback world, plus each binary's environment and first event.
 //! - [`memory`]: the five functions on the in-memory adapters, sharing one store.
 //! - [`cost`]: DynamoDB request units from item sizes, and what a million operations cost.
 //! - [`stats`] and [`report`]: percentiles, tables, and the results file `scripts/bench` reads.
 
 pub mod cost;
-pub mod emulator;
 pub mod memory;
 pub mod report;
 pub mod stats;

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use testkit::memory::{ManualClock, MemoryStore, MemoryTwitter};
+use testkit::memory::{ManualClock, MemoryKeys, MemoryStore, MemoryTwitter};
+use testkit::prelude::ISSUER;
 use testkit::prelude::{
     APP_ID, CONSUMER_KEY, CONSUMER_SECRET, DATA_CENTER, DOMAIN, LIFETIMES, LOCAL_MCC, OAUTH_TOKEN,
     OAUTH_TOKEN_SECRET, REFRESH_REUSE_GRACE, TWITTER_USER_ID, TWITTER_USERNAME,
@@ -15,22 +16,25 @@ use twitter_auth_login::domain::session::TokenRules;
 use twitter_auth_login::domain::user::TwitterUser;
 use twitter_auth_login::domain::user_domain::{App, DomainState, TWITTER_PLATFORM, UserDomain};
 use twitter_auth_login::endpoints::authorizer::Authorizer;
-use twitter_auth_login::endpoints::login::{Login, Policy};
+use twitter_auth_login::endpoints::issuing::PairIssuer;
+use twitter_auth_login::endpoints::login::Login;
 use twitter_auth_login::endpoints::logout::Logout;
 use twitter_auth_login::endpoints::refresh::Refresh;
 use twitter_auth_login::endpoints::token_check::TokenCheck;
 use twitter_auth_login::endpoints::user_info::UserInfo;
+use twitter_auth_login::jwt::AccessTokenVerifier;
 
 /// A fixed user domain secret: the in-memory world has no admin to generate one.
 pub const DOMAIN_SECRET: &str = "5f1d2c7e9a0b4c3d8e6f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
 
-/// The five functions over one fresh store holding testkit's user domain, app and MCC route.
+/// The functions over one fresh store holding testkit's user domain, app and MCC route, and
+/// in-memory keys.
 pub struct Functions {
-    pub login: Login<MemoryStore, MemoryTwitter>,
-    pub refresh: Refresh<MemoryStore>,
-    pub logout: Logout<MemoryStore>,
+    pub login: Login<MemoryStore, MemoryTwitter, MemoryKeys, MemoryKeys>,
+    pub refresh: Refresh<MemoryStore, MemoryKeys, MemoryKeys>,
+    pub logout: Logout<MemoryStore, MemoryKeys>,
     pub user_info: UserInfo<MemoryStore>,
-    pub authorizer: Authorizer<MemoryStore>,
+    pub authorizer: Authorizer<MemoryStore, MemoryKeys>,
 }
 
 impl Functions {
@@ -64,25 +68,32 @@ impl Functions {
             fail_with: None,
         };
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::starting_now());
-        let policy = Policy {
-            data_center: DATA_CENTER.to_owned(),
-            lifetimes: LIFETIMES,
-        };
+        let keys = MemoryKeys::new();
+        let issuer = || PairIssuer::new(keys.clone(), ISSUER, LIFETIMES);
+        let verifier = || AccessTokenVerifier::new(keys.clone(), ISSUER);
         let refresh_rules = TokenRules::refresh(LIFETIMES.session_max, REFRESH_REUSE_GRACE);
         let access_check = TokenCheck::new(
             TokenRules::access(LIFETIMES.session_max),
             Arc::clone(&clock),
         );
         Functions {
-            login: Login::new(store.clone(), twitter, policy, Arc::clone(&clock)),
+            login: Login::new(
+                store.clone(),
+                twitter,
+                issuer(),
+                keys.clone(),
+                DATA_CENTER,
+                Arc::clone(&clock),
+            ),
             refresh: Refresh::new(
                 store.clone(),
-                LIFETIMES,
+                issuer(),
+                keys.clone(),
                 TokenCheck::new(refresh_rules, Arc::clone(&clock)),
             ),
-            logout: Logout::new(store.clone(), access_check.clone()),
+            logout: Logout::new(store.clone(), verifier(), access_check.clone()),
             user_info: UserInfo::new(store.clone()),
-            authorizer: Authorizer::new(store, access_check),
+            authorizer: Authorizer::new(store, verifier(), access_check),
         }
     }
 }

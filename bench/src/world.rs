@@ -13,11 +13,11 @@ use testkit::events::{self, Params, USER_INFO_ROUTE};
 use testkit::invoke::context;
 use testkit::prelude::{LOCAL_MCC, World};
 use testkit::twitter::Account;
-use twitter_auth_login::config::Table;
 use twitter_auth_login::endpoints::authorizer::Authorizer;
 use twitter_auth_login::http::{Endpoint, edge};
 use twitter_auth_login::invocation::{Handler, Invocation};
-use twitter_auth_login::ports::TokenReader;
+use twitter_auth_login::keys::PublicKeySet;
+use twitter_auth_login::ports::{KeyRing, TokenReader};
 
 pub type Fallible<T> = Result<T, String>;
 
@@ -63,37 +63,11 @@ pub fn authorizer_event(access_token: &str) -> String {
 
 /// What template.yaml gives every function (each reads only what it uses), with DynamoDB at
 /// `dynamodb_endpoint` and the lifetimes of the in-process world, so both agree on tokens.
-pub fn function_env(world: &World, dynamodb_endpoint: &str) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = Table::ALL
-        .into_iter()
-        .filter_map(|table| {
-            let name = world.tables.get(table)?;
-            Some((table.variable().to_owned(), name.to_owned()))
-        })
-        .collect();
-    let lifetimes = world.lifetimes;
-    env.extend(
-        [
-            ("DATA_CENTER", world.seed.data_center.clone()),
-            (
-                "ACCESS_TOKEN_TTL_SECONDS",
-                lifetimes.access_token_ttl.to_string(),
-            ),
-            (
-                "REFRESH_TOKEN_TTL_SECONDS",
-                lifetimes.refresh_token_ttl.to_string(),
-            ),
-            (
-                "REFRESH_REUSE_GRACE_SECONDS",
-                world.refresh_reuse_grace.to_string(),
-            ),
-            ("SESSION_MAX_SECONDS", lifetimes.session_max.to_string()),
-            ("TWITTER_API_BASE", world.twitter.base_url()),
-            ("TWITTER_TIMEOUT_MS", "3000".to_owned()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint.to_owned()),
-        ]
-        .map(|(k, v)| (k.to_owned(), v)),
-    );
+pub fn function_env(world: &World, endpoint: &str) -> Vec<(String, String)> {
+    let mut env = world.variables();
+    for service in ["DYNAMODB", "SECRETS_MANAGER", "SSM"] {
+        env.push((format!("AWS_ENDPOINT_URL_{service}"), endpoint.to_owned()));
+    }
     env
 }
 
@@ -210,8 +184,8 @@ pub async fn handle<E: Endpoint>(endpoint: &E, request: Request) -> Response<Bod
 
 /// Asks the authorizer about an event as the runtime would (deserialize, decide, serialize the
 /// policy); the time that took and the policy, which must allow.
-pub async fn authorize<S: TokenReader + Sync>(
-    authorizer: &Authorizer<S>,
+pub async fn authorize<S: TokenReader + Sync, K: KeyRing<PublicKeySet>>(
+    authorizer: &Authorizer<S, K>,
     event: &str,
 ) -> Fallible<Duration> {
     let started = Instant::now();

@@ -10,6 +10,6 @@ use twitter_auth_login::startup;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config: UserInfoConfig = startup::configure()?;
-    let store = startup::dynamo_store(&config.store).await;
-    edge::run(UserInfo::new(store)).await
+    let aws = startup::aws().await;
+    edge::run(UserInfo::new(startup::dynamo_store(&aws, &config.store))).await
 }

@@ -4,8 +4,7 @@ use serde::Serialize;
 
 use crate::domain::secret::Secret;
 use crate::domain::session::{Lifetimes, StoredToken, TokenOwner, pair_expirations};
-use crate::domain::token::{MintedToken, TokenRoute, random_hex};
-use crate::error::ApiError;
+use crate::domain::token::MintedToken;
 
 /// A token handed to the client.
 #[derive(Debug, Serialize)]
@@ -36,44 +35,73 @@ pub struct IssuedPair {
     pub owner: TokenOwner,
     pub access: StoredToken,
     pub refresh: StoredToken,
+    /// The `kid` that signed the access token: a retried refresh signs with it again.
+    pub access_key_id: String,
 }
 
-/// Mints a new pair for `owner` at `now`, in a session that ends at `session_end`: what to
-/// store, and what to answer.
-pub fn issue_pair(
-    owner: TokenOwner,
-    now: u64,
-    session_end: u64,
-    lifetimes: &Lifetimes,
-) -> Result<(IssuedPair, Grant), ApiError> {
-    let route = TokenRoute::from(&owner);
-    let access = MintedToken::mint(&route)?;
-    let refresh = MintedToken::mint(&route)?;
-    let (access_expires, refresh_expires) = pair_expirations(now, session_end, lifetimes);
-    let grant = Grant {
-        access_token: GrantedToken {
-            token: access.token,
-            expiration_time: access_expires,
-        },
-        refresh_token: GrantedToken {
-            token: refresh.token,
-            expiration_time: refresh_expires,
-        },
-        uid: owner.uid.clone(),
-        session_id: owner.session_id.clone(),
-    };
-    let pair = IssuedPair {
-        pair_id: random_hex::<16>()?,
-        issued_at: now,
-        owner,
-        access: StoredToken {
-            hash: access.hash,
-            expiration_time: access_expires,
-        },
-        refresh: StoredToken {
-            hash: refresh.hash,
-            expiration_time: refresh_expires,
-        },
-    };
-    Ok((pair, grant))
+impl IssuedPair {
+    /// The pair for `owner` with these tokens, and the grant that answers it.
+    pub fn new(
+        pair_id: String,
+        owner: TokenOwner,
+        times: PairTimes,
+        access: SignedAccessToken,
+        refresh: MintedToken,
+    ) -> (IssuedPair, Grant) {
+        let grant = Grant {
+            access_token: GrantedToken {
+                token: access.token,
+                expiration_time: times.access_expires,
+            },
+            refresh_token: GrantedToken {
+                token: refresh.token,
+                expiration_time: times.refresh_expires,
+            },
+            uid: owner.uid.clone(),
+            session_id: owner.session_id.clone(),
+        };
+        let pair = IssuedPair {
+            pair_id,
+            issued_at: times.issued_at,
+            owner,
+            access: StoredToken {
+                hash: access.hash,
+                expiration_time: times.access_expires,
+            },
+            refresh: StoredToken {
+                hash: refresh.hash,
+                expiration_time: times.refresh_expires,
+            },
+            access_key_id: access.kid,
+        };
+        (pair, grant)
+    }
+}
+
+/// When a pair is issued and when each of its tokens stops working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairTimes {
+    pub issued_at: u64,
+    pub access_expires: u64,
+    pub refresh_expires: u64,
+}
+
+impl PairTimes {
+    /// A pair issued at `issued_at` in a session that ends at `session_end`.
+    pub fn new(issued_at: u64, session_end: u64, lifetimes: &Lifetimes) -> PairTimes {
+        let (access_expires, refresh_expires) = pair_expirations(issued_at, session_end, lifetimes);
+        PairTimes {
+            issued_at,
+            access_expires,
+            refresh_expires,
+        }
+    }
+}
+
+/// A signed access token, its hash and the key that signed it.
+#[derive(Debug)]
+pub struct SignedAccessToken {
+    pub token: Secret,
+    pub hash: String,
+    pub kid: String,
 }

@@ -5,10 +5,15 @@
 //! - [`user`]: end users and their stable `uid`.
 //! - [`token`]: tokens and ids, minted, hashed and parsed back.
 //! - [`session`]: sessions and token items, and the rule that decides whether a token is live.
-//! - [`grant`]: the pair a login or refresh hands out.
+//! - [`grant`]: the pair a login or refresh hands out; [`access_token`]: the access token's
+//!   claims.
+//! - [`derivation`]: the keyed `uid` and a refresh token's successor, from the stack's
+//!   derivation secret.
 //! - [`secret`] and [`clock`]: a string that never reaches a log, and the one clock.
 
+pub mod access_token;
 pub mod clock;
+pub mod derivation;
 pub mod grant;
 pub mod secret;
 pub mod session;

@@ -154,6 +154,8 @@ pub struct SessionRecord {
     /// The refresh token the last rotation replaced, and when: the grace window's subject.
     pub previous_refresh_token_hash: Option<String>,
     pub rotated_at: Option<u64>,
+    /// The `kid` that signed the current access token.
+    pub access_key_id: Option<String>,
     pub expiration_time: u64,
 }
 
@@ -285,7 +287,6 @@ impl TokenState {
 mod tests {
     use super::*;
     use crate::domain::token::{MintedToken, random_id};
-    use crate::domain::user::uid_for;
 
     const NOW: u64 = 1_800_000_000;
     const LIFETIMES: Lifetimes = Lifetimes {
@@ -327,7 +328,7 @@ mod tests {
     fn fixture() -> Fixture {
         let route = TokenRoute {
             user_domain: UserDomainName::parse("C.DM.1").expect("domain"),
-            uid: uid_for("C.DM.1", "42"),
+            uid: "tKnMuNF1kh9qAnztAqTPHQ".into(),
             session_id: random_id().expect("id"),
         };
         let (access, refresh, old_refresh) =
@@ -362,6 +363,7 @@ mod tests {
             refresh_token_hash: refresh.hash.clone(),
             previous_refresh_token_hash: Some(old_refresh.hash.clone()),
             rotated_at: Some(NOW - 5),
+            access_key_id: None,
             expiration_time: NOW - 10 + LIFETIMES.session_max,
         };
         Fixture {

@@ -39,32 +39,57 @@ pub struct MintedToken {
 }
 
 impl MintedToken {
-    /// A new token for `route`.
+    /// A new opaque token for `route`: 256 random bits behind it.
     pub fn mint(route: &TokenRoute) -> Result<Self, ApiError> {
-        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>()?);
+        let secret = Secret::new(URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>()?));
+        Ok(MintedToken::with_secret(route, &secret))
+    }
+
+    /// The opaque token for `route` with these secret bits (base64url).
+    pub fn with_secret(route: &TokenRoute, secret: &Secret) -> Self {
         let token = format!(
-            "{}.{}.{}.{secret}",
-            route.user_domain, route.uid, route.session_id
+            "{}.{}.{}.{}",
+            route.user_domain,
+            route.uid,
+            route.session_id,
+            secret.expose()
         );
         let hash = hash_token(&token);
-        Ok(MintedToken {
+        MintedToken {
             token: Secret::new(token),
             hash,
-        })
+        }
     }
 }
 
-/// A token as a client presented it: its route and its hash. The raw value stays with the
-/// caller, and nothing here can print it.
+/// A fresh `jti`: 128 random bits, base64url.
+pub fn random_jti() -> Result<String, ApiError> {
+    random_id()
+}
+
+/// A token as a client presented it: its route, its hash, and the raw value, which nothing
+/// here can print.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresentedToken {
     pub route: TokenRoute,
     pub hash: String,
+    pub token: Secret,
 }
 
 impl PresentedToken {
-    /// `None` when `raw` cannot be a token this service minted; such a token is unknown
-    /// without asking the store.
+    /// An access token whose signature and claims were verified: its route is its claims'.
+    pub fn verified(route: TokenRoute, raw: &str) -> PresentedToken {
+        PresentedToken {
+            route,
+            hash: hash_token(raw),
+            token: Secret::new(raw),
+        }
+    }
+}
+
+impl PresentedToken {
+    /// An opaque (refresh) token: `None` when `raw` cannot be one this service minted; such a
+    /// token is unknown without asking the store.
     pub fn parse(raw: &str) -> Option<PresentedToken> {
         let mut parts = raw.rsplitn(4, '.');
         let (secret, session_id, uid, user_domain) =
@@ -80,6 +105,7 @@ impl PresentedToken {
                 session_id: session_id.to_owned(),
             },
             hash: hash_token(raw),
+            token: Secret::new(raw),
         })
     }
 }
@@ -104,8 +130,10 @@ pub fn random_id() -> Result<String, ApiError> {
 
 /// An id derived from `parts`, 128 bits of their SHA-256, URL-safe: the same parts always give
 /// the same id. Each part is length-prefixed, so no two lists of parts collide by
-/// concatenation.
-pub fn derived_id(purpose: &str, parts: &[&str]) -> String {
+/// concatenation. Unkeyed, so anyone can compute it: uids no longer are (tests show they
+/// differ).
+#[cfg(test)]
+pub(crate) fn derived_id(purpose: &str, parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(purpose.as_bytes());
     for part in parts {

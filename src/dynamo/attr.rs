@@ -32,6 +32,7 @@ pub const ACCESS_TOKEN_HASH: &str = "accessTokenHash";
 pub const REFRESH_TOKEN_HASH: &str = "refreshTokenHash";
 pub const PREVIOUS_REFRESH_TOKEN_HASH: &str = "previousRefreshTokenHash";
 pub const ROTATED_AT: &str = "rotatedAt";
+pub const ACCESS_KEY_ID: &str = "accessKeyId";
 
 // Users (beside uid, userDomain, twitterUserId, twitterUsername, status).
 pub const REGISTER_TIME: &str = "registerTime";

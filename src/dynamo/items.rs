@@ -282,6 +282,10 @@ pub fn session_item(pair: &IssuedPair, session_end: u64) -> Item {
             attr::REFRESH_TOKEN_HASH.to_owned(),
             string_value(&pair.refresh.hash),
         ),
+        (
+            attr::ACCESS_KEY_ID.to_owned(),
+            string_value(&pair.access_key_id),
+        ),
         (attr::EXPIRATION_TIME.to_owned(), number_value(session_end)),
     ])
 }
@@ -303,6 +307,7 @@ pub fn session_record(item: &Item) -> Field<SessionRecord> {
         refresh_token_hash: reader.string(attr::REFRESH_TOKEN_HASH)?,
         previous_refresh_token_hash: reader.optional_string(attr::PREVIOUS_REFRESH_TOKEN_HASH)?,
         rotated_at: reader.optional_number(attr::ROTATED_AT)?,
+        access_key_id: reader.optional_string(attr::ACCESS_KEY_ID)?,
         expiration_time: reader.number(attr::EXPIRATION_TIME)?,
     })
 }
@@ -362,6 +367,7 @@ mod tests {
                 hash: "rr".into(),
                 expiration_time: 2_592_100,
             },
+            access_key_id: "kid".into(),
         }
     }
 

@@ -9,63 +9,28 @@ pub mod sessions;
 mod users;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 use crate::config::{Table, TableNames};
 use crate::error::ApiError;
-use crate::invocation::deadline::{self, Dependency};
+use crate::invocation::deadline::Dependency;
+pub use crate::sdk::Limits;
+use crate::sdk::{self, classify};
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// How long DynamoDB may take before a request gives up with 5001: small enough that a
-/// failing, throttled or hung table answers well inside the Lambda timeout.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub connect_timeout: Duration,
-    pub attempt_timeout: Duration,
-    pub operation_timeout: Duration,
-    pub max_attempts: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            connect_timeout: Duration::from_millis(1000),
-            attempt_timeout: Duration::from_millis(1000),
-            operation_timeout: Duration::from_millis(2500),
-            max_attempts: 2,
-        }
-    }
-}
-
-impl Limits {
-    /// Puts these limits on a client configuration.
-    pub fn apply(
-        &self,
-        builder: aws_sdk_dynamodb::config::Builder,
-    ) -> aws_sdk_dynamodb::config::Builder {
-        builder
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .operation_attempt_timeout(self.attempt_timeout)
-                    .operation_timeout(self.operation_timeout)
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(self.max_attempts)
-                    .with_initial_backoff(Duration::from_millis(20))
-                    .with_max_backoff(Duration::from_millis(200)),
-            )
-    }
+/// Puts `limits` on a DynamoDB client's configuration.
+pub fn with_limits(
+    builder: aws_sdk_dynamodb::config::Builder,
+    limits: &Limits,
+) -> aws_sdk_dynamodb::config::Builder {
+    builder
+        .timeout_config(limits.timeout_config())
+        .retry_config(limits.retry_config())
 }
 
 /// BatchGetItem may leave keys unprocessed under load: ask for them once more, then give up.
@@ -141,9 +106,7 @@ impl DynamoStore {
 
 /// Runs one DynamoDB call within what is left of the request's deadline, timing it.
 async fn within_deadline<F: std::future::Future>(call: F) -> Result<F::Output, ApiError> {
-    deadline::call(Dependency::DynamoDb, call)
-        .await
-        .map_err(|_| ApiError::StoreUnavailable("request deadline reached"))
+    sdk::within_deadline(Dependency::DynamoDb, call).await
 }
 
 /// How a transaction ended, when it was not a failure of the store.
@@ -176,35 +139,6 @@ fn keys(
     builder
         .build()
         .map_err(|_| ApiError::Internal("batch get construction"))
-}
-
-/// Service-side codes that mean "try again later" rather than "this request is wrong".
-const TRANSIENT_CODES: [&str; 7] = [
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionInProgressException",
-    "TransactionConflictException",
-];
-
-/// Maps an SDK error to the contract, in our own words: no AWS text goes further.
-fn classify<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> ApiError {
-    match error {
-        SdkError::TimeoutError(_) => ApiError::StoreUnavailable("timeout"),
-        SdkError::DispatchFailure(_) => ApiError::StoreUnavailable("unreachable"),
-        SdkError::ResponseError(_) => ApiError::StoreUnavailable("unreadable response"),
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some(code) if TRANSIENT_CODES.contains(&code) => {
-                ApiError::StoreUnavailable("throttled or failing")
-            }
-            Some("ResourceNotFoundException") => ApiError::Internal("table not found"),
-            Some(_) => ApiError::Internal("request refused"),
-            None => ApiError::StoreUnavailable("unrecognised failure"),
-        },
-        _ => ApiError::Internal("request not sent"),
-    }
 }
 
 /// A canceled transaction is a conflict when conditions failed or another transaction held an

@@ -198,54 +198,42 @@ impl SessionRotator for DynamoStore {
         let pair = &rotation.pair;
         let owner = &pair.owner;
         let token_table = self.table(Table::Token)?;
-        let mut session = names(
+        let session = names(
             Update::builder(),
             &[
                 attr::STATUS,
                 attr::ACCESS_TOKEN_HASH,
                 attr::REFRESH_TOKEN_HASH,
                 attr::PREVIOUS_REFRESH_TOKEN_HASH,
+                attr::ROTATED_AT,
                 attr::REFRESHED_AT,
+                attr::ACCESS_KEY_ID,
             ],
         )
         .table_name(self.table(Table::Session)?)
         .set_key(Some(session_key(&owner.uid, &owner.session_id)))
+        .update_expression(
+            "SET #accessTokenHash = :access, #refreshTokenHash = :refresh, \
+             #previousRefreshTokenHash = :presented, #rotatedAt = :now, #refreshedAt = :now, \
+             #accessKeyId = :kid",
+        )
+        .condition_expression("#status = :active AND #refreshTokenHash = :presented")
         .expression_attribute_values(":active", string_value(SessionStatus::Active.as_str()))
         .expression_attribute_values(":access", string_value(&pair.access.hash))
         .expression_attribute_values(":refresh", string_value(&pair.refresh.hash))
         .expression_attribute_values(":presented", string_value(&rotation.presented_hash))
-        .expression_attribute_values(":now", number_value(pair.issued_at));
-        session = if rotation.grace_retry {
-            // The window stays where the first rotation put it.
-            session
-                .update_expression(
-                    "SET #accessTokenHash = :access, #refreshTokenHash = :refresh, #refreshedAt = :now",
-                )
-                .condition_expression(
-                    "#status = :active AND #refreshTokenHash = :current AND #previousRefreshTokenHash = :presented",
-                )
-                .expression_attribute_values(":current", string_value(&rotation.current_refresh_hash))
-        } else {
-            session
-                .update_expression(
-                    "SET #accessTokenHash = :access, #refreshTokenHash = :refresh, \
-                     #previousRefreshTokenHash = :presented, #rotatedAt = :now, #refreshedAt = :now",
-                )
-                .condition_expression("#status = :active AND #refreshTokenHash = :presented")
-                .expression_attribute_names("#rotatedAt", attr::ROTATED_AT)
-        };
-        let session = session
-            .build()
-            .map_err(|_| ApiError::Internal("session update construction"))?;
+        .expression_attribute_values(":now", number_value(pair.issued_at))
+        .expression_attribute_values(":kid", string_value(&pair.access_key_id))
+        .build()
+        .map_err(|_| ApiError::Internal("session update construction"))?;
         let [access, refresh] = pair_puts(token_table, pair)?;
         let writes = vec![access, refresh, write(session)];
-        match self.transact(writes, &pair.pair_id).await? {
+        // A rotation's pair is derived from the presented token, so a concurrent twin writes
+        // the same token items: its attempt is its own, never the same request repeated.
+        match self.transact(writes, &random_hex::<16>()?).await? {
             Transaction::Committed => Ok(Conditional::Applied),
-            Transaction::Canceled { failed_conditions }
-                if failed_conditions.iter().any(|&i| i < 2) =>
-            {
-                Err(ApiError::Internal("token hash already stored"))
-            }
+            // Another request rotated first (its token items are these), or the session was
+            // revoked: nothing was written, and the refresh decides again.
             Transaction::Canceled { .. } => Ok(Conditional::Conflict),
         }
     }

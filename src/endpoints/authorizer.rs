@@ -17,13 +17,14 @@ use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::token::PresentedToken;
 use crate::domain::user_domain::DomainState;
 use crate::endpoints::token_check::TokenCheck;
 use crate::error::ApiError;
 use crate::http::params::authorization_token;
 use crate::invocation::{Answered, Caller, Handler, Invocation, Report, RouteTrust};
-use crate::ports::{DomainRead, TokenReader};
+use crate::jwt::{AccessTokenVerifier, MAX_AUTHORIZATION_BYTES};
+use crate::keys::PublicKeySet;
+use crate::ports::{DomainRead, KeyRing, TokenReader};
 
 /// The operation's name in log lines and metrics.
 pub const OPERATION: &str = "tokenAuthorizer";
@@ -49,26 +50,36 @@ pub enum Decision {
     Unauthorized,
 }
 
-pub struct Authorizer<S> {
+pub struct Authorizer<S, K> {
     store: S,
+    verifier: AccessTokenVerifier<K>,
     check: TokenCheck,
 }
 
 /// The authorizer's answer to API Gateway.
 pub type AuthorizerResponse = ApiGatewayCustomAuthorizerResponse<Option<Principal>>;
 
-impl<S: TokenReader + Sync> Authorizer<S> {
-    /// `check` judges access tokens.
-    pub fn new(store: S, check: TokenCheck) -> Self {
-        Authorizer { store, check }
+impl<S: TokenReader + Sync, K: KeyRing<PublicKeySet>> Authorizer<S, K> {
+    /// `verifier` verifies access tokens' signatures and claims; `check` then judges them
+    /// against their sessions.
+    pub fn new(store: S, verifier: AccessTokenVerifier<K>, check: TokenCheck) -> Self {
+        Authorizer {
+            store,
+            verifier,
+            check,
+        }
     }
 
-    /// Decides on the `Authorization` header's value. An error is a failure to decide.
+    /// Decides on the `Authorization` header's value. An error is a failure to decide. A token
+    /// that is no JWT of ours is refused with no DynamoDB request.
     pub async fn decide(&self, authorization: Option<&str>) -> Result<Decision, ApiError> {
-        let Some(presented) = authorization
+        let Some(token) = authorization
+            .filter(|value| value.len() <= MAX_AUTHORIZATION_BYTES)
             .map(authorization_token)
-            .and_then(PresentedToken::parse)
         else {
+            return Ok(Decision::Unauthorized);
+        };
+        let Ok(presented) = self.verifier.verify(token, self.check.now()?).await? else {
             return Ok(Decision::Unauthorized);
         };
         let checked = self
@@ -96,7 +107,7 @@ impl<S: TokenReader + Sync> Authorizer<S> {
     }
 }
 
-impl<S: TokenReader + Sync> Handler for Authorizer<S> {
+impl<S: TokenReader + Sync, K: KeyRing<PublicKeySet>> Handler for Authorizer<S, K> {
     type Event = ApiGatewayCustomAuthorizerRequestTypeRequest;
     type Response = AuthorizerResponse;
 
@@ -118,7 +129,7 @@ impl<S: TokenReader + Sync> Handler for Authorizer<S> {
             (Some(value), None) if !repeated => value.to_str().ok(),
             _ => None,
         };
-        let (decided, time) = invocation.run(self.decide(authorization)).await;
+        let (decided, time) = invocation.run(Box::pin(self.decide(authorization))).await;
         let (decision, principal) = match &decided {
             Ok(Decision::Allow(p)) => ("allow", Some(p)),
             Ok(Decision::Deny(p)) => ("deny", Some(p)),

@@ -11,10 +11,12 @@ use crate::domain::session::{RevokedReason, session_end};
 use crate::domain::token::PresentedToken;
 use crate::endpoints::token_check::TokenCheck;
 use crate::error::{ApiError, Rejection};
-use crate::http::params::{MAX_PARAMETER_BYTES, authorization_token, required};
+use crate::http::params::{authorization_token, required};
 use crate::http::{Endpoint, Outcome};
 use crate::invocation::Caller;
-use crate::ports::{Conditional, DomainRead, SessionLister, SessionRevoker, TokenReader};
+use crate::jwt::{AccessTokenVerifier, MAX_AUTHORIZATION_BYTES};
+use crate::keys::PublicKeySet;
+use crate::ports::{Conditional, DomainRead, KeyRing, SessionLister, SessionRevoker, TokenReader};
 
 pub const SCOPE_PARAMETER: &str = "scope";
 /// How the header is named in an `extMsg`.
@@ -54,18 +56,25 @@ pub struct LoggedOut {
     pub revoked_sessions: usize,
 }
 
-pub struct Logout<S> {
+pub struct Logout<S, K> {
     store: S,
+    verifier: AccessTokenVerifier<K>,
     check: TokenCheck,
 }
 
-impl<S> Logout<S>
+impl<S, K> Logout<S, K>
 where
     S: TokenReader + SessionLister + SessionRevoker + Sync,
+    K: KeyRing<PublicKeySet>,
 {
-    /// `check` judges access tokens.
-    pub fn new(store: S, check: TokenCheck) -> Self {
-        Logout { store, check }
+    /// `verifier` verifies access tokens' signatures and claims; `check` then judges them
+    /// against their sessions.
+    pub fn new(store: S, verifier: AccessTokenVerifier<K>, check: TokenCheck) -> Self {
+        Logout {
+            store,
+            verifier,
+            check,
+        }
     }
 
     /// Ends the sessions `scope` names. `caller` names the token's session once the token is
@@ -138,9 +147,10 @@ where
     }
 }
 
-impl<S> Endpoint for Logout<S>
+impl<S, K> Endpoint for Logout<S, K>
 where
     S: TokenReader + SessionLister + SessionRevoker + Sync,
+    K: KeyRing<PublicKeySet>,
 {
     const OPERATION: &'static str = "userLogout";
     type Data = LoggedOut;
@@ -153,29 +163,39 @@ where
                 .and_then(|q| q.all(SCOPE_PARAMETER))
                 .unwrap_or_default();
             let scope = LogoutScope::from_values(&scopes)?;
-            Ok::<_, ApiError>((PresentedToken::parse(raw), scope))
+            Ok::<_, ApiError>((raw, scope))
         })();
-        let (presented, scope) = match parsed {
-            Ok((Some(presented), scope)) => (presented, scope),
-            Ok((None, _)) => {
-                return Outcome::refused(Rejection::Invalid.into(), Caller::unverified());
-            }
+        let (raw, scope) = match parsed {
+            Ok(parsed) => parsed,
             Err(error) => return Outcome::refused(error, Caller::default()),
         };
-        let mut caller = Caller::unverified();
+        // The signature and claims first: a token that is no JWT of ours costs no DynamoDB
+        // request.
+        let verified = match self.check.now() {
+            Ok(now) => self.verifier.verify(raw, now).await,
+            Err(error) => Err(error),
+        };
+        let presented = match verified {
+            Ok(Ok(presented)) => presented,
+            Ok(Err(rejection)) => {
+                return Outcome::refused(rejection.into(), Caller::unverified());
+            }
+            Err(error) => return Outcome::refused(error, Caller::unverified()),
+        };
+        let mut caller = Caller::verified(&presented.route);
         let result = self.logout(&presented, scope, &mut caller).await;
         Outcome { result, caller }
     }
 }
 
 /// The token of the one `Authorization` header: missing or blank is 5106; given twice or over
-/// 1024 bytes is 4001; a value that is not text cannot be a token.
+/// 4096 bytes is 4001; a value that is not text cannot be a token.
 fn bearer(request: &Request) -> Result<&str, ApiError> {
     let mut values = request.headers().get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(ApiError::MissingToken);
     };
-    if values.next().is_some() || value.len() > MAX_PARAMETER_BYTES {
+    if values.next().is_some() || value.len() > MAX_AUTHORIZATION_BYTES {
         return Err(ApiError::ParameterFormat(AUTHORIZATION_NAME));
     }
     let text = value.to_str().map_err(|_| Rejection::Invalid)?;

@@ -3,8 +3,11 @@
 //! edge ([`crate::http`]) or, for the authorizer, the invocation's own ([`crate::invocation`]).
 
 pub mod authorizer;
+pub mod issuing;
+pub mod key_rotation;
 pub mod login;
 pub mod logout;
 pub mod refresh;
 pub mod token_check;
+pub mod token_keys;
 pub mod user_info;

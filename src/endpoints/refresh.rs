@@ -1,21 +1,26 @@
 //! `PUT /v2/enduser/enduserapi/refreshToken`: rotates a session's pair. A refresh token works
-//! once, plus retries within the grace window; presented again after that, it revokes its whole
-//! session. Two DynamoDB requests on the normal path: one read, one transaction. Checks are
-//! numbered as in `docs/openapi.yaml`.
+//! once; presented again within the grace window (a retry whose answer was lost, or a twin sent
+//! at the same moment) it answers the same pair again, byte for byte; presented after that, it
+//! revokes its whole session. Two DynamoDB requests on the normal path: one read, one
+//! transaction (a retry within the grace window only reads). Checks are numbered as in
+//! `docs/openapi.yaml`.
 
 use lambda_http::Request;
 
-use crate::domain::grant::{Grant, issue_pair};
-use crate::domain::session::{Freshness, Lifetimes, RevokedReason};
+use crate::domain::grant::Grant;
+use crate::domain::session::{Freshness, RevokedReason};
 use crate::domain::token::PresentedToken;
 use crate::domain::user_domain::DomainState;
+use crate::endpoints::issuing::{PairIssuer, Pairing};
 use crate::endpoints::token_check::TokenCheck;
 use crate::error::{ApiError, Rejection};
 use crate::http::params::{query_and_form_values, single};
 use crate::http::{Endpoint, Outcome};
 use crate::invocation::Caller;
+use crate::keys::SigningKeySet;
 use crate::ports::{
-    Conditional, DomainRead, Rotation, SessionRevoker, SessionRotator, TokenReader,
+    Conditional, Derivation, DomainRead, KeyRing, Rotation, SessionRevoker, SessionRotator,
+    TokenReader,
 };
 
 pub const REFRESH_TOKEN: &str = "refreshToken";
@@ -23,28 +28,33 @@ pub const REFRESH_TOKEN: &str = "refreshToken";
 /// How often a refresh decides again after losing a race to another write on its session.
 const ATTEMPTS: usize = 3;
 
-pub struct Refresh<S> {
+pub struct Refresh<S, K, D> {
     store: S,
-    lifetimes: Lifetimes,
+    issuer: PairIssuer<K>,
+    derivation: D,
     check: TokenCheck,
 }
 
-impl<S> Refresh<S>
+impl<S, K, D> Refresh<S, K, D>
 where
     S: TokenReader + SessionRotator + SessionRevoker + Sync,
+    K: KeyRing<SigningKeySet>,
+    D: Derivation,
 {
-    /// `check` judges refresh tokens; `lifetimes` bound the pairs it issues.
-    pub fn new(store: S, lifetimes: Lifetimes, check: TokenCheck) -> Self {
+    /// `check` judges refresh tokens; `issuer` signs the pairs.
+    pub fn new(store: S, issuer: PairIssuer<K>, derivation: D, check: TokenCheck) -> Self {
         Refresh {
             store,
-            lifetimes,
+            issuer,
+            derivation,
             check,
         }
     }
 
     /// Checks 3 to 5, then the rotation. A write that lost a race is decided again from a
-    /// fresh read: the loser of two simultaneous refreshes finds itself in the grace window.
-    /// `caller` names the token's session once the token is found to be ours.
+    /// fresh read: the loser of two simultaneous refreshes finds itself in the grace window,
+    /// and answers the winner's pair. `caller` names the token's session once the token is
+    /// found to be ours.
     pub async fn refresh(
         &self,
         presented: &PresentedToken,
@@ -66,18 +76,45 @@ where
             };
             DomainState::usable(checked.state.domain.as_ref())?;
 
-            let session_end = live.session.end(self.lifetimes.session_max);
-            let (pair, grant) = issue_pair(
-                live.token.owner.clone(),
-                checked.now,
-                session_end,
-                &self.lifetimes,
-            )?;
+            let successor = self
+                .derivation
+                .derivation_keys()
+                .await?
+                .successor(&presented.token)?;
+            let session = live.session;
+            let session_end = session.end(self.check.rules.session_max);
+            let owner = live.token.owner.clone();
+            if live.freshness == Freshness::WithinGrace {
+                // The pair the first rotation answered, again: same claims, same key.
+                let first_at = session.rotated_at.unwrap_or(checked.now);
+                let pairing = Pairing::Successor {
+                    successor,
+                    kid: session.access_key_id.clone(),
+                };
+                let (pair, grant) = self
+                    .issuer
+                    .issue(owner, first_at, session_end, pairing)
+                    .await?;
+                // A session rotated by an older release, or whose key or lifetimes changed
+                // since, has a pair that cannot be given again: it was replaced.
+                if pair.refresh.hash != session.refresh_token_hash
+                    || pair.access.hash != session.access_token_hash
+                {
+                    return Err(Rejection::Revoked.into());
+                }
+                return Ok(grant);
+            }
+            let pairing = Pairing::Successor {
+                successor,
+                kid: None,
+            };
+            let (pair, grant) = self
+                .issuer
+                .issue(owner, checked.now, session_end, pairing)
+                .await?;
             let rotation = Rotation {
                 pair,
                 presented_hash: presented.hash.clone(),
-                current_refresh_hash: live.session.refresh_token_hash.clone(),
-                grace_retry: live.freshness == Freshness::WithinGrace,
             };
             match self.store.rotate(&rotation).await? {
                 Conditional::Applied => return Ok(grant),
@@ -115,9 +152,11 @@ where
     }
 }
 
-impl<S> Endpoint for Refresh<S>
+impl<S, K, D> Endpoint for Refresh<S, K, D>
 where
     S: TokenReader + SessionRotator + SessionRevoker + Sync,
+    K: KeyRing<SigningKeySet>,
+    D: Derivation,
 {
     const OPERATION: &'static str = "refreshToken";
     type Data = Grant;

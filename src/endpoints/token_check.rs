@@ -36,6 +36,11 @@ impl TokenCheck {
         TokenCheck { rules, clock }
     }
 
+    /// The clock's now, as tokens are judged.
+    pub fn now(&self) -> Result<u64, ApiError> {
+        self.clock.now()
+    }
+
     /// Reads the token's state from `store` in one request (with its user domain's, when
     /// asked) and notes the time it is judged at.
     pub async fn read<'p, S: TokenReader + Sync>(

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::ApiError;
-use crate::http::{Endpoint, Outcome, envelope};
+use crate::http::{Endpoint, Outcome};
 use crate::invocation::deadline::DependencyTime;
 use crate::invocation::{self, Answered, Caller, Handler, Invocation, Report};
 
@@ -140,7 +140,7 @@ pub fn respond<E: Endpoint>(
     invocation: &Invocation,
     time: DependencyTime,
 ) -> Response<Body> {
-    let response = envelope::respond(&outcome.result);
+    let response = E::respond(&outcome.result);
     let error = outcome.result.as_ref().err();
     invocation.report(&Report {
         operation: E::OPERATION,

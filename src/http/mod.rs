@@ -7,7 +7,7 @@ pub mod params;
 
 use std::future::Future;
 
-use lambda_http::Request;
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -21,6 +21,12 @@ pub trait Endpoint: Sync {
     type Data: Serialize + Send;
 
     fn answer(&self, request: &Request) -> impl Future<Output = Outcome<Self::Data>> + Send;
+
+    /// The HTTP answer of a result: the platform's envelope, unless the endpoint answers in a
+    /// form of its own (discovery documents are plain JSON).
+    fn respond(result: &Result<Self::Data, ApiError>) -> Response<Body> {
+        envelope::respond(result)
+    }
 }
 
 /// An endpoint's result and whom it concerned.

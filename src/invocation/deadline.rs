@@ -15,6 +15,8 @@ pub const ANSWER_MARGIN: Duration = Duration::from_millis(200);
 pub enum Dependency {
     DynamoDb,
     Twitter,
+    /// Secrets Manager and SSM, where the keys are.
+    Keys,
 }
 
 /// Time spent waiting on the dependencies during one request.
@@ -22,12 +24,14 @@ pub enum Dependency {
 pub struct DependencyTime {
     pub dynamodb: Duration,
     pub twitter: Duration,
+    pub keys: Duration,
 }
 
 struct RequestBudget {
     deadline: Option<Instant>,
     dynamodb_us: AtomicU64,
     twitter_us: AtomicU64,
+    keys_us: AtomicU64,
 }
 
 tokio::task_local! {
@@ -63,6 +67,7 @@ pub async fn run<F: Future>(deadline: Option<Instant>, work: F) -> (F::Output, D
         deadline,
         dynamodb_us: AtomicU64::new(0),
         twitter_us: AtomicU64::new(0),
+        keys_us: AtomicU64::new(0),
     };
     BUDGET
         .scope(budget, async {
@@ -71,6 +76,7 @@ pub async fn run<F: Future>(deadline: Option<Instant>, work: F) -> (F::Output, D
                 .try_with(|budget| DependencyTime {
                     dynamodb: Duration::from_micros(budget.dynamodb_us.load(Ordering::Relaxed)),
                     twitter: Duration::from_micros(budget.twitter_us.load(Ordering::Relaxed)),
+                    keys: Duration::from_micros(budget.keys_us.load(Ordering::Relaxed)),
                 })
                 .unwrap_or_default();
             (output, time)
@@ -108,6 +114,7 @@ pub async fn call<F: Future>(dependency: Dependency, work: F) -> Result<F::Outpu
         let counter = match dependency {
             Dependency::DynamoDb => &budget.dynamodb_us,
             Dependency::Twitter => &budget.twitter_us,
+            Dependency::Keys => &budget.keys_us,
         };
         counter.fetch_add(elapsed, Ordering::Relaxed);
     });

@@ -98,6 +98,7 @@ mod tests {
             time: DependencyTime {
                 dynamodb: Duration::from_millis(7),
                 twitter: Duration::ZERO,
+                keys: Duration::ZERO,
             },
             reuse_detected: true,
         };

@@ -37,7 +37,7 @@ pub async fn serve<H: Handler>(handler: H) -> Result<(), Error> {
         // Boxed: the nested futures' types are otherwise too deep for the compiler's limit.
         let answer: BoxFuture<'_, _> = Box::pin(async move {
             let invocation = Invocation::new(event.context);
-            handler.handle(event.payload, &invocation).await
+            Box::pin(handler.handle(event.payload, &invocation)).await
         });
         answer
     }))
@@ -96,6 +96,7 @@ impl Invocation {
                     latency_us = latency.as_micros() as u64,
                     dynamodb_us = report.time.dynamodb.as_micros() as u64,
                     twitter_us = report.time.twitter.as_micros() as u64,
+                    keys_us = report.time.keys.as_micros() as u64,
                     user_domain = user_domain.unwrap_or(""),
                     app_id = app_id.unwrap_or(""),
                     uid = uid.unwrap_or(""),
@@ -109,6 +110,18 @@ impl Invocation {
                 );
                 code.to_string()
             }
+            Answered::Event { outcome } => {
+                tracing::info!(
+                    request_id = self.request_id(),
+                    outcome,
+                    latency_us = latency.as_micros() as u64,
+                    keys_us = report.time.keys.as_micros() as u64,
+                    detail,
+                    "{}",
+                    report.operation
+                );
+                outcome.to_owned()
+            }
             Answered::Policy { decision, code } => {
                 tracing::info!(
                     request_id = self.request_id(),
@@ -116,6 +129,7 @@ impl Invocation {
                     code,
                     latency_us = latency.as_micros() as u64,
                     dynamodb_us = report.time.dynamodb.as_micros() as u64,
+                    keys_us = report.time.keys.as_micros() as u64,
                     user_domain = user_domain.unwrap_or(""),
                     uid = uid.unwrap_or(""),
                     session_id = session_id.unwrap_or(""),
@@ -145,6 +159,8 @@ pub enum Answered {
     /// The authorizer's decision (`allow`, `deny`, `unauthorized`, `error`) and, for an
     /// error, its code.
     Policy { decision: &'static str, code: u32 },
+    /// What a function that answers no request did (the rotation's step, or `failed`).
+    Event { outcome: &'static str },
 }
 
 /// One invocation's outcome, for its log line and metric record.

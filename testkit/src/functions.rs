@@ -6,21 +6,18 @@
 use serde_json::Value;
 use twitter_auth_login::config::{
     AuthorizerConfig, ConfigError, FunctionConfig, LoginConfig, LogoutConfig, RefreshConfig,
-    UserInfoConfig,
+    RotationConfig, TokenKeysConfig, UserInfoConfig,
 };
 use twitter_auth_login::dynamo::DynamoStore;
-use twitter_auth_login::endpoints::authorizer::Authorizer;
-use twitter_auth_login::endpoints::login::Login;
-use twitter_auth_login::endpoints::logout::Logout;
-use twitter_auth_login::endpoints::refresh::Refresh;
+use twitter_auth_login::endpoints::token_keys::TokenKeys;
 use twitter_auth_login::endpoints::user_info::UserInfo;
 use twitter_auth_login::http::edge;
 use twitter_auth_login::invocation::{Handler, Invocation};
-use twitter_auth_login::twitter::TwitterClient;
+use twitter_auth_login::startup::PublicKeys;
 
 use crate::gateway::{Invoke, InvokeError, Invoked};
 use crate::invoke::{context, fresh_request_id};
-use crate::world::World;
+use crate::world::{World, WorldAuthorizer, WorldLogin, WorldLogout, WorldRefresh};
 
 /// A Lambda function of the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,15 +27,19 @@ pub enum Function {
     Logout,
     UserInfo,
     Authorizer,
+    TokenKeys,
+    KeyRotation,
 }
 
 impl Function {
-    pub const ALL: [Function; 5] = [
+    pub const ALL: [Function; 7] = [
         Function::Login,
         Function::Refresh,
         Function::Logout,
         Function::UserInfo,
         Function::Authorizer,
+        Function::TokenKeys,
+        Function::KeyRotation,
     ];
 
     /// The binary (and CloudFormation function) it is built as.
@@ -49,6 +50,8 @@ impl Function {
             Function::Logout => "user-logout",
             Function::UserInfo => "user-info",
             Function::Authorizer => "token-authorizer",
+            Function::TokenKeys => "token-keys",
+            Function::KeyRotation => "signing-key-rotation",
         }
     }
 
@@ -67,12 +70,34 @@ impl Function {
                 "SESSION_TABLE",
                 "USER_TABLE",
                 "DATA_CENTER",
+                "TOKEN_ISSUER",
+                "SIGNING_KEYS_SECRET",
+                "DERIVATION_KEY_SECRET",
             ],
-            Function::Refresh | Function::Authorizer => {
-                &["USER_DOMAIN_TABLE", "TOKEN_TABLE", "SESSION_TABLE"]
-            }
-            Function::Logout => &["TOKEN_TABLE", "SESSION_TABLE"],
+            Function::Refresh => &[
+                "USER_DOMAIN_TABLE",
+                "TOKEN_TABLE",
+                "SESSION_TABLE",
+                "TOKEN_ISSUER",
+                "SIGNING_KEYS_SECRET",
+                "DERIVATION_KEY_SECRET",
+            ],
+            Function::Authorizer => &[
+                "USER_DOMAIN_TABLE",
+                "TOKEN_TABLE",
+                "SESSION_TABLE",
+                "TOKEN_ISSUER",
+                "PUBLIC_KEYS_PARAMETER",
+            ],
+            Function::Logout => &[
+                "TOKEN_TABLE",
+                "SESSION_TABLE",
+                "TOKEN_ISSUER",
+                "PUBLIC_KEYS_PARAMETER",
+            ],
             Function::UserInfo => &["USER_TABLE"],
+            Function::TokenKeys => &["TOKEN_ISSUER", "PUBLIC_KEYS_PARAMETER"],
+            Function::KeyRotation => &["SIGNING_KEYS_SECRET", "PUBLIC_KEYS_PARAMETER"],
         }
     }
 
@@ -84,17 +109,20 @@ impl Function {
             Function::Logout => LogoutConfig::from_lookup(lookup).map(drop),
             Function::UserInfo => UserInfoConfig::from_lookup(lookup).map(drop),
             Function::Authorizer => AuthorizerConfig::from_lookup(lookup).map(drop),
+            Function::TokenKeys => TokenKeysConfig::from_lookup(lookup).map(drop),
+            Function::KeyRotation => RotationConfig::from_lookup(lookup).map(drop),
         }
     }
 }
 
 /// The world's functions in this process, each reaching DynamoDB through one store.
 pub struct InProcess {
-    pub login: Login<DynamoStore, TwitterClient>,
-    pub refresh: Refresh<DynamoStore>,
-    pub logout: Logout<DynamoStore>,
+    pub login: WorldLogin,
+    pub refresh: WorldRefresh,
+    pub logout: WorldLogout,
     pub user_info: UserInfo<DynamoStore>,
-    pub authorizer: Authorizer<DynamoStore>,
+    pub authorizer: WorldAuthorizer,
+    pub token_keys: TokenKeys<PublicKeys>,
 }
 
 impl InProcess {
@@ -105,6 +133,7 @@ impl InProcess {
             logout: world.logout_with(store.clone()),
             user_info: UserInfo::new(store.clone()),
             authorizer: world.authorizer_with(store),
+            token_keys: world.token_keys(),
         }
     }
 }
@@ -120,6 +149,7 @@ impl Invoke for InProcess {
                 Some(Function::Refresh) => edge::invoke(&self.refresh, &raw, context()).await,
                 Some(Function::Logout) => edge::invoke(&self.logout, &raw, context()).await,
                 Some(Function::UserInfo) => edge::invoke(&self.user_info, &raw, context()).await,
+                Some(Function::TokenKeys) => edge::invoke(&self.token_keys, &raw, context()).await,
                 Some(Function::Authorizer) => {
                     let event = serde_json::from_value(payload).map_err(unreachable)?;
                     let mut context = context();
@@ -134,7 +164,11 @@ impl Invoke for InProcess {
                         })?;
                     return serde_json::to_value(decided).map_err(unreachable);
                 }
-                None => return Err(InvokeError::Unreachable(format!("no function {function}"))),
+                Some(Function::KeyRotation) | None => {
+                    return Err(InvokeError::Unreachable(format!(
+                        "no function {function} behind the API"
+                    )));
+                }
             };
             serde_json::to_value(response).map_err(unreachable)
         })

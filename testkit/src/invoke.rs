@@ -10,7 +10,8 @@ use twitter_auth_login::domain::token::random_hex;
 use twitter_auth_login::endpoints::authorizer::Authorizer;
 use twitter_auth_login::http::{Endpoint, edge};
 use twitter_auth_login::invocation::{Handler, Invocation};
-use twitter_auth_login::ports::TokenReader;
+use twitter_auth_login::keys::PublicKeySet;
+use twitter_auth_login::ports::{KeyRing, TokenReader};
 
 use crate::events::REQUEST_ID;
 
@@ -48,12 +49,12 @@ impl Tokens {
         }
     }
 
-    /// The session id in front of the tokens.
+    /// The session id in front of the (opaque) refresh token.
     pub fn session_id(&self) -> String {
-        self.access
+        self.refresh
             .rsplit('.')
             .nth(1)
-            .expect("a token carries its session id")
+            .expect("a refresh token carries its session id")
             .to_owned()
     }
 }
@@ -131,8 +132,8 @@ async fn invoke_whole<E: Endpoint>(
 }
 
 /// Asks the authorizer about an event: its policy as JSON, or its error.
-pub async fn authorize<S: TokenReader + Sync>(
-    authorizer: &Authorizer<S>,
+pub async fn authorize<S: TokenReader + Sync, K: KeyRing<PublicKeySet>>(
+    authorizer: &Authorizer<S, K>,
     event: Value,
 ) -> Result<Value, Diagnostic> {
     let event = serde_json::from_value(event).expect("authorizer event");

@@ -12,11 +12,13 @@
 
 pub mod capture;
 pub mod contract;
+pub mod emulator;
 pub mod events;
 pub mod faulty;
 pub mod functions;
 pub mod gateway;
 pub mod invoke;
+pub mod keys;
 pub mod memory;
 pub mod moto;
 pub mod prelude;

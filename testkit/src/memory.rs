@@ -1,13 +1,16 @@
 //! In-memory adapters for every port, and a clock that tests move by hand: the logic's tests
 //! and the CPU benchmark use them so that neither needs the network. Writes keep the same
-//! conditions the DynamoDB adapter puts on its transactions.
+//! conditions the DynamoDB adapter puts on its transactions (`testkit::contract` holds both to
+//! them).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use twitter_auth_login::domain::clock::{Clock, unix_now};
+use twitter_auth_login::domain::derivation::DerivationKeys;
 use twitter_auth_login::domain::grant::IssuedPair;
+use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::{
     RevokedReason, SessionRecord, SessionStatus, TokenKind, TokenRecord, TokenState,
 };
@@ -15,10 +18,12 @@ use twitter_auth_login::domain::token::PresentedToken;
 use twitter_auth_login::domain::user::{TwitterUser, USER_ACTIVE, User};
 use twitter_auth_login::domain::user_domain::{UserDomain, UserDomainName};
 use twitter_auth_login::error::{ApiError, Field};
+use twitter_auth_login::keys::jwk::{JwkSet, PrivateJwk};
+use twitter_auth_login::keys::{PublicKeySet, SigningKeySet, rotation};
 use twitter_auth_login::ports::{
-    Conditional, DirectoryEntry, DomainDirectory, DomainRead, NewSession, Revocation, Rotation,
-    SessionLister, SessionRevoker, SessionRotator, SessionStarter, SessionSummary, TokenReader,
-    TwitterCredentials, TwitterVerifier, UserReader,
+    Conditional, Derivation, DirectoryEntry, DomainDirectory, DomainRead, KeyRing, NewSession,
+    Revocation, Rotation, SessionLister, SessionRevoker, SessionRotator, SessionStarter,
+    SessionSummary, TokenReader, TwitterCredentials, TwitterVerifier, UserReader,
 };
 
 /// A session as stored in memory, with why it was revoked.
@@ -153,6 +158,7 @@ impl SessionStarter for MemoryStore {
                     refresh_token_hash: pair.refresh.hash.clone(),
                     previous_refresh_token_hash: None,
                     rotated_at: None,
+                    access_key_id: Some(pair.access_key_id.clone()),
                     expiration_time: session.session_end,
                 },
                 revoked_reason: None,
@@ -201,31 +207,26 @@ impl SessionRotator for MemoryStore {
         self.check()?;
         let pair = &rotation.pair;
         let mut tables = self.lock();
+        // As the transaction's conditions: no token item is written over, and the session
+        // is active and still names the presented token.
         if tables.tokens.contains_key(&pair.access.hash)
             || tables.tokens.contains_key(&pair.refresh.hash)
         {
-            return Err(ApiError::Internal("token hash already stored"));
+            return Ok(Conditional::Conflict);
         }
         let key = (pair.owner.uid.clone(), pair.owner.session_id.clone());
         let Some(session) = tables.sessions.get_mut(&key) else {
             return Ok(Conditional::Conflict);
         };
         let record = &mut session.record;
-        let holds = record.status == SessionStatus::Active
-            && if rotation.grace_retry {
-                record.refresh_token_hash == rotation.current_refresh_hash
-                    && record.previous_refresh_token_hash.as_deref()
-                        == Some(rotation.presented_hash.as_str())
-            } else {
-                record.refresh_token_hash == rotation.presented_hash
-            };
-        if !holds {
+        if record.status != SessionStatus::Active
+            || record.refresh_token_hash != rotation.presented_hash
+        {
             return Ok(Conditional::Conflict);
         }
-        if !rotation.grace_retry {
-            record.previous_refresh_token_hash = Some(rotation.presented_hash.clone());
-            record.rotated_at = Some(pair.issued_at);
-        }
+        record.previous_refresh_token_hash = Some(rotation.presented_hash.clone());
+        record.rotated_at = Some(pair.issued_at);
+        record.access_key_id = Some(pair.access_key_id.clone());
         record.access_token_hash = pair.access.hash.clone();
         record.refresh_token_hash = pair.refresh.hash.clone();
         insert_pair(&mut tables, pair);
@@ -344,5 +345,95 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Result<u64, ApiError> {
         Ok(self.get())
+    }
+}
+
+/// Keys in memory: one rotation's worth (a `current` and a `next` key), made once per process
+/// since making RSA keys takes a while, and a derivation secret. `fail_with` makes every read
+/// answer that error.
+#[derive(Clone)]
+pub struct MemoryKeys {
+    signing: Arc<SigningKeySet>,
+    public: Arc<PublicKeySet>,
+    derivation: Arc<DerivationKeys>,
+    pub fail_with: Option<ApiError>,
+}
+
+/// The private keys every [`MemoryKeys`] of this process holds.
+pub fn memory_private_keys() -> &'static [PrivateJwk] {
+    static KEYS: OnceLock<Vec<PrivateJwk>> = OnceLock::new();
+    KEYS.get_or_init(|| match rotation::rotated(&[]) {
+        Ok(keys) => keys,
+        Err(error) => panic!("keys for the in-memory world: {error}"),
+    })
+}
+
+impl MemoryKeys {
+    pub fn new() -> MemoryKeys {
+        let keys = memory_private_keys();
+        let secret = serde_json::to_string(&JwkSet {
+            keys: keys.to_vec(),
+        })
+        .expect("keys json");
+        let public = serde_json::to_string(&rotation::published(keys)).expect("public json");
+        MemoryKeys {
+            signing: Arc::new(SigningKeySet::parse(&secret).expect("signing keys")),
+            public: Arc::new(PublicKeySet::parse(&public).expect("public keys")),
+            derivation: Arc::new(
+                DerivationKeys::from_secret(&Secret::new(
+                    "in-memory-derivation-secret-0123456789abcdef0123456789abcdef0123",
+                ))
+                .expect("derivation keys"),
+            ),
+            fail_with: None,
+        }
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        self.fail_with.clone().map_or(Ok(()), Err)
+    }
+
+    /// The uid these keys give a Twitter account on a user domain.
+    pub fn uid(&self, user_domain: &str, twitter_user_id: &str) -> String {
+        self.derivation
+            .uid(user_domain, twitter_user_id)
+            .expect("a uid")
+    }
+}
+
+impl Default for MemoryKeys {
+    fn default() -> Self {
+        MemoryKeys::new()
+    }
+}
+
+impl KeyRing<SigningKeySet> for MemoryKeys {
+    async fn keys(&self) -> Result<Arc<SigningKeySet>, ApiError> {
+        self.check()?;
+        Ok(Arc::clone(&self.signing))
+    }
+
+    async fn keys_with(&self, _kid: &str) -> Result<Arc<SigningKeySet>, ApiError> {
+        self.check()?;
+        Ok(Arc::clone(&self.signing))
+    }
+}
+
+impl KeyRing<PublicKeySet> for MemoryKeys {
+    async fn keys(&self) -> Result<Arc<PublicKeySet>, ApiError> {
+        self.check()?;
+        Ok(Arc::clone(&self.public))
+    }
+
+    async fn keys_with(&self, _kid: &str) -> Result<Arc<PublicKeySet>, ApiError> {
+        self.check()?;
+        Ok(Arc::clone(&self.public))
+    }
+}
+
+impl Derivation for MemoryKeys {
+    async fn derivation_keys(&self) -> Result<Arc<DerivationKeys>, ApiError> {
+        self.check()?;
+        Ok(Arc::clone(&self.derivation))
     }
 }

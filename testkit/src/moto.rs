@@ -1,4 +1,5 @@
-//! A real DynamoDB API on loopback: the moto server from PyPI, and clients for it.
+//! A real AWS API on loopback (DynamoDB, Secrets Manager and SSM): the moto server from PyPI,
+//! and clients for it.
 //!
 //! `DYNAMODB_TEST_ENDPOINT` names a server that is already running (the test script starts one
 //! for the whole run). Without it, the first caller in a test binary starts its own moto server,
@@ -10,9 +11,10 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use twitter_auth_login::dynamo::Limits;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use twitter_auth_login::dynamo::{Limits, with_limits};
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 
@@ -24,13 +26,22 @@ pub const PATIENT: Limits = Limits {
     max_attempts: 3,
 };
 
-pub fn dynamodb_client(endpoint: &str, limits: Limits) -> Client {
-    let builder = aws_sdk_dynamodb::config::Builder::new()
+/// What any AWS client of the tests is configured with: moto's endpoint, a region, dummy
+/// credentials.
+pub fn aws_config(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
-    Client::from_conf(limits.apply(builder).build())
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "tests",
+        )))
+        .build()
+}
+
+pub fn dynamodb_client(endpoint: &str, limits: Limits) -> Client {
+    let builder = aws_sdk_dynamodb::config::Builder::from(&aws_config(endpoint));
+    Client::from_conf(with_limits(builder, &limits).build())
 }
 
 pub fn moto_endpoint() -> String {

@@ -16,16 +16,22 @@ use twitter_auth_login::domain::session::{Lifetimes, TokenRules};
 use twitter_auth_login::domain::token::random_hex;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::authorizer::Authorizer;
-use twitter_auth_login::endpoints::login::{Login, Policy};
+use twitter_auth_login::endpoints::issuing::PairIssuer;
+use twitter_auth_login::endpoints::login::Login;
 use twitter_auth_login::endpoints::logout::Logout;
 use twitter_auth_login::endpoints::refresh::Refresh;
 use twitter_auth_login::endpoints::token_check::TokenCheck;
+use twitter_auth_login::endpoints::token_keys::TokenKeys;
 use twitter_auth_login::endpoints::user_info::UserInfo;
-use twitter_auth_login::ports::TokenReader;
+use twitter_auth_login::jwt::AccessTokenVerifier;
+use twitter_auth_login::ports::{Derivation, TokenReader};
+use twitter_auth_login::secrets::DerivationSecret;
+use twitter_auth_login::startup::{PublicKeys, SigningKeys};
 use twitter_auth_login::twitter::{TwitterClient, Url};
 
 use crate::events::{self, Params, signed_params};
 use crate::invoke::{Tokens, call};
+use crate::keys::KeyStore;
 use crate::memory::ManualClock;
 use crate::moto::{PATIENT, dynamodb_client, moto_endpoint};
 use crate::stored::Item;
@@ -70,6 +76,7 @@ pub fn table_names(prefix: &str) -> TableNames {
 pub struct Demo {
     pub user_domain: String,
     pub user_domain_secret: String,
+    pub derivation_key_secret: String,
     pub app_id: String,
     pub consumer_key: String,
     pub consumer_secret: String,
@@ -93,6 +100,7 @@ impl Demo {
         Demo {
             user_domain: DOMAIN.into(),
             user_domain_secret: String::new(),
+            derivation_key_secret: String::new(),
             app_id: APP_ID.into(),
             consumer_key: CONSUMER_KEY.into(),
             consumer_secret: CONSUMER_SECRET.into(),
@@ -135,7 +143,22 @@ pub struct World {
     pub clock: Arc<ManualClock>,
     pub lifetimes: Lifetimes,
     pub refresh_reuse_grace: u64,
+    /// Where the keys are: the process's shared key store unless a test gives its own.
+    pub keys: KeyStore,
+    /// Where the functions read their keys: moto, or a proxy in front of it.
+    pub keys_endpoint: String,
+    /// `TOKEN_ISSUER`.
+    pub issuer: String,
 }
+
+/// The functions of a world, as their binaries build them.
+pub type WorldLogin = Login<DynamoStore, TwitterClient, SigningKeys, DerivationSecret>;
+pub type WorldRefresh = Refresh<DynamoStore, SigningKeys, DerivationSecret>;
+pub type WorldLogout = Logout<DynamoStore, PublicKeys>;
+pub type WorldAuthorizer<S = DynamoStore> = Authorizer<S, PublicKeys>;
+
+/// The issuer of a world whose API is not served over HTTP.
+pub const ISSUER: &str = "https://auth.example.test/prod";
 
 impl World {
     /// Fresh tables with the test domain (a generated secret), app and MCC routes.
@@ -147,7 +170,10 @@ impl World {
     pub async fn demo() -> World {
         let demo = Demo::load();
         let secret = demo.user_domain_secret.clone();
-        World::seeded(demo, Some(secret)).await
+        let mut world = World::seeded(demo, Some(secret)).await;
+        world.keys =
+            KeyStore::rotated_with(&world.endpoint, &world.seed.derivation_key_secret).await;
+        world
     }
 
     async fn seeded(seed: Demo, secret: Option<String>) -> World {
@@ -184,7 +210,11 @@ impl World {
         let twitter = TwitterStub::start(vec![seed.account()])
             .await
             .expect("twitter stub");
+        let keys = KeyStore::shared(&endpoint).await;
         World {
+            keys_endpoint: endpoint.clone(),
+            keys,
+            issuer: ISSUER.to_owned(),
             endpoint,
             client,
             function_client,
@@ -208,30 +238,54 @@ impl World {
         DynamoStore::new(self.function_client.clone(), self.tables.clone())
     }
 
-    pub fn login(&self) -> Login<DynamoStore, TwitterClient> {
+    pub fn login(&self) -> WorldLogin {
         self.login_with(self.store(), &self.twitter.base_url())
     }
 
-    pub fn login_with(
-        &self,
-        store: DynamoStore,
-        twitter_base: &str,
-    ) -> Login<DynamoStore, TwitterClient> {
+    pub fn login_with(&self, store: DynamoStore, twitter_base: &str) -> WorldLogin {
         let base = Url::parse(twitter_base).expect("twitter url");
         let twitter = TwitterClient::new(&base, TWITTER_TIMEOUT).expect("twitter client");
-        let policy = Policy {
-            data_center: self.seed.data_center.clone(),
-            lifetimes: self.lifetimes,
-        };
-        Login::new(store, twitter, policy, self.clock.clone())
+        Login::new(
+            store,
+            twitter,
+            self.pair_issuer(),
+            self.derivation(),
+            self.seed.data_center.clone(),
+            self.clock.clone(),
+        )
     }
 
-    pub fn refresh(&self) -> Refresh<DynamoStore> {
+    /// How the world's login and refresh sign pairs: a fresh key cache, as a cold instance.
+    pub fn pair_issuer(&self) -> PairIssuer<SigningKeys> {
+        let keys = self
+            .keys
+            .signing_keys(&self.keys_endpoint, self.clock.clone());
+        PairIssuer::new(keys, self.issuer.clone(), self.lifetimes)
+    }
+
+    pub fn derivation(&self) -> DerivationSecret {
+        self.keys.derivation(&self.keys_endpoint)
+    }
+
+    /// How the world's logout and authorizer verify access tokens: a fresh key cache.
+    pub fn verifier(&self) -> AccessTokenVerifier<PublicKeys> {
+        let keys = self
+            .keys
+            .public_keys(&self.keys_endpoint, self.clock.clone());
+        AccessTokenVerifier::new(keys, self.issuer.clone())
+    }
+
+    pub fn refresh(&self) -> WorldRefresh {
         self.refresh_with(self.store())
     }
 
-    pub fn refresh_with(&self, store: DynamoStore) -> Refresh<DynamoStore> {
-        Refresh::new(store, self.lifetimes, self.refresh_check())
+    pub fn refresh_with(&self, store: DynamoStore) -> WorldRefresh {
+        Refresh::new(
+            store,
+            self.pair_issuer(),
+            self.derivation(),
+            self.refresh_check(),
+        )
     }
 
     /// How the world's refresh judges refresh tokens.
@@ -248,24 +302,83 @@ impl World {
         )
     }
 
-    pub fn logout(&self) -> Logout<DynamoStore> {
+    pub fn logout(&self) -> WorldLogout {
         self.logout_with(self.store())
     }
 
-    pub fn logout_with(&self, store: DynamoStore) -> Logout<DynamoStore> {
-        Logout::new(store, self.access_check())
+    pub fn logout_with(&self, store: DynamoStore) -> WorldLogout {
+        Logout::new(store, self.verifier(), self.access_check())
     }
 
     pub fn user_info(&self) -> UserInfo<DynamoStore> {
         UserInfo::new(self.store())
     }
 
-    pub fn authorizer(&self) -> Authorizer<DynamoStore> {
+    pub fn authorizer(&self) -> WorldAuthorizer {
         self.authorizer_with(self.store())
     }
 
-    pub fn authorizer_with<S: TokenReader + Sync>(&self, store: S) -> Authorizer<S> {
-        Authorizer::new(store, self.access_check())
+    pub fn authorizer_with<S: TokenReader + Sync>(&self, store: S) -> WorldAuthorizer<S> {
+        Authorizer::new(store, self.verifier(), self.access_check())
+    }
+
+    pub fn token_keys(&self) -> TokenKeys<PublicKeys> {
+        let keys = self
+            .keys
+            .public_keys(&self.keys_endpoint, self.clock.clone());
+        TokenKeys::new(keys, self.issuer.clone())
+    }
+
+    /// What template.yaml gives every function (each reads only what it uses), pointed at this
+    /// world: its tables, data, lifetimes, Twitter stand-in, issuer and keys. The endpoints
+    /// are the caller's to add.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = Table::ALL
+            .into_iter()
+            .filter_map(|table| {
+                let name = self.tables.get(table)?;
+                Some((table.variable().to_owned(), name.to_owned()))
+            })
+            .collect();
+        let lifetimes = self.lifetimes;
+        env.extend(
+            [
+                ("DATA_CENTER", self.seed.data_center.clone()),
+                (
+                    "ACCESS_TOKEN_TTL_SECONDS",
+                    lifetimes.access_token_ttl.to_string(),
+                ),
+                (
+                    "REFRESH_TOKEN_TTL_SECONDS",
+                    lifetimes.refresh_token_ttl.to_string(),
+                ),
+                (
+                    "REFRESH_REUSE_GRACE_SECONDS",
+                    self.refresh_reuse_grace.to_string(),
+                ),
+                ("SESSION_MAX_SECONDS", lifetimes.session_max.to_string()),
+                ("TWITTER_API_BASE", self.twitter.base_url()),
+                ("TWITTER_TIMEOUT_MS", "3000".to_owned()),
+                ("TOKEN_ISSUER", self.issuer.clone()),
+            ]
+            .map(|(k, v)| (k.to_owned(), v)),
+        );
+        env.extend(
+            self.keys
+                .variables()
+                .map(|(name, value)| (name.to_owned(), value)),
+        );
+        env
+    }
+
+    /// The uid of a Twitter account on this world's user domain.
+    pub async fn uid_of(&self, twitter_user_id: &str) -> String {
+        self.derivation()
+            .derivation_keys()
+            .await
+            .expect("derivation keys")
+            .uid(&self.seed.user_domain, twitter_user_id)
+            .expect("uid")
     }
 
     /// The query of a valid login, signed with this domain's secret, as ordered pairs.

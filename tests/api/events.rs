@@ -7,7 +7,6 @@ use testkit::functions::Function;
 use testkit::prelude::*;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::endpoints::authorizer::UNAUTHORIZED;
-use twitter_auth_login::domain::user::uid_for;
 
 /// The lines of `events/expected.txt`, in order: the event file, the function it is for and
 /// the code it must answer.
@@ -87,7 +86,7 @@ async fn every_sample_event_answers_as_intended() {
             let demo = &world.seed;
             assert_eq!(
                 body["data"]["uid"],
-                uid_for(&demo.user_domain, &demo.twitter_user_id),
+                world.uid_of(&demo.twitter_user_id).await,
                 "{name} names the demo user"
             );
         }

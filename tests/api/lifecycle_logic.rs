@@ -5,19 +5,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use testkit::events::login_signature;
-use testkit::memory::{ManualClock, MemoryStore, MemoryTwitter};
+use testkit::memory::{ManualClock, MemoryKeys, MemoryStore, MemoryTwitter};
+use testkit::prelude::ISSUER;
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::{Lifetimes, RevokedReason, SessionStatus, TokenRules};
 use twitter_auth_login::domain::token::{PresentedToken, hash_token};
 use twitter_auth_login::domain::user::TwitterUser;
 use twitter_auth_login::domain::user_domain::{App, DomainState, UserDomain, UserDomainName};
+use twitter_auth_login::endpoints::issuing::PairIssuer;
+use twitter_auth_login::endpoints::login::Login;
 use twitter_auth_login::endpoints::login::request::LoginRequest;
-use twitter_auth_login::endpoints::login::{Login, Policy};
 use twitter_auth_login::endpoints::logout::{Logout, LogoutScope};
 use twitter_auth_login::endpoints::refresh::Refresh;
 use twitter_auth_login::endpoints::token_check::TokenCheck;
 use twitter_auth_login::error::{ApiError, Rejection};
 use twitter_auth_login::invocation::Caller;
+use twitter_auth_login::jwt::AccessTokenVerifier;
 
 const DOMAIN: &str = "C.DM.1";
 const SECRET: &str = "domain-secret";
@@ -71,8 +74,11 @@ fn request(mcc: Option<i32>) -> LoginRequest {
 
 struct Setup {
     store: MemoryStore,
+    keys: MemoryKeys,
     clock: Arc<ManualClock>,
 }
+
+type MemoryLogin = Login<MemoryStore, MemoryTwitter, MemoryKeys, MemoryKeys>;
 
 impl Setup {
     fn new() -> Setup {
@@ -81,30 +87,49 @@ impl Setup {
                 HashMap::from([(DOMAIN.to_owned(), domain(true))]),
                 HashMap::from([(262, Ok("dc-eu".to_owned())), (460, Ok("dc-cn".to_owned()))]),
             ),
+            keys: MemoryKeys::new(),
             clock: Arc::new(ManualClock::at(1_800_000_000)),
         }
     }
 
-    fn login(&self, twitter: MemoryTwitter) -> Login<MemoryStore, MemoryTwitter> {
-        let policy = Policy {
-            data_center: "dc-eu".into(),
-            lifetimes: LIFETIMES,
-        };
-        Login::new(self.store.clone(), twitter, policy, self.clock.clone())
+    fn issuer(&self) -> PairIssuer<MemoryKeys> {
+        PairIssuer::new(self.keys.clone(), ISSUER, LIFETIMES)
     }
 
-    fn refresh(&self) -> Refresh<MemoryStore> {
+    fn login(&self, twitter: MemoryTwitter) -> MemoryLogin {
+        Login::new(
+            self.store.clone(),
+            twitter,
+            self.issuer(),
+            self.keys.clone(),
+            "dc-eu",
+            self.clock.clone(),
+        )
+    }
+
+    fn refresh(&self) -> Refresh<MemoryStore, MemoryKeys, MemoryKeys> {
         let rules = TokenRules::refresh(LIFETIMES.session_max, GRACE);
         let check = TokenCheck::new(rules, self.clock.clone());
-        Refresh::new(self.store.clone(), LIFETIMES, check)
+        Refresh::new(self.store.clone(), self.issuer(), self.keys.clone(), check)
     }
 
-    fn logout(&self) -> Logout<MemoryStore> {
+    fn logout(&self) -> Logout<MemoryStore, MemoryKeys> {
         let rules = TokenRules::access(LIFETIMES.session_max);
+        let verifier = AccessTokenVerifier::new(self.keys.clone(), ISSUER);
         Logout::new(
             self.store.clone(),
+            verifier,
             TokenCheck::new(rules, self.clock.clone()),
         )
+    }
+
+    /// An access token as logout takes it: verified first.
+    async fn verified(&self, token: &Secret) -> PresentedToken {
+        AccessTokenVerifier::new(self.keys.clone(), ISSUER)
+            .verify(token.expose(), self.clock.get())
+            .await
+            .expect("keys")
+            .expect("a token of ours")
     }
 }
 
@@ -217,7 +242,7 @@ async fn logout_scopes_count_what_they_revoke() {
     let logout = setup.logout();
     let others = logout
         .logout(
-            &presented(&a.access_token.token),
+            &setup.verified(&a.access_token.token).await,
             LogoutScope::Others,
             &mut Caller::default(),
         )
@@ -227,7 +252,7 @@ async fn logout_scopes_count_what_they_revoke() {
     assert_eq!(
         logout
             .logout(
-                &presented(&b.access_token.token),
+                &setup.verified(&b.access_token.token).await,
                 LogoutScope::Local,
                 &mut Caller::default()
             )
@@ -238,7 +263,7 @@ async fn logout_scopes_count_what_they_revoke() {
     assert_eq!(
         logout
             .logout(
-                &presented(&a.access_token.token),
+                &setup.verified(&a.access_token.token).await,
                 LogoutScope::Global,
                 &mut Caller::default()
             )
@@ -264,13 +289,13 @@ async fn a_store_failure_is_passed_on_unchanged() {
         HashMap::new(),
     );
     store.fail_with = Some(ApiError::StoreUnavailable("timeout"));
+    let keys = MemoryKeys::new();
     let login = Login::new(
         store,
         twitter(),
-        Policy {
-            data_center: "dc-eu".into(),
-            lifetimes: LIFETIMES,
-        },
+        PairIssuer::new(keys.clone(), ISSUER, LIFETIMES),
+        keys,
+        "dc-eu",
         Arc::new(ManualClock::at(1)),
     );
     assert_eq!(

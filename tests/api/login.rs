@@ -8,7 +8,6 @@ use testkit::twitter::{Account, Mode};
 use twitter_auth_login::config::Table;
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::token::hash_token;
-use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::dynamo::Limits;
 
 use crate::{assert_nothing_written, assert_refused, login, written};
@@ -24,7 +23,7 @@ async fn a_login_returns_two_tokens_and_a_uid_and_stores_a_session_for_the_user(
     assert_eq!(body["msg"], "success");
     assert_eq!(body["extMsg"], "");
     let tokens = Tokens::from_answer(status, &body);
-    assert_eq!(tokens.uid, uid_for(DOMAIN, TWITTER_USER_ID));
+    assert_eq!(tokens.uid, world.uid_of(TWITTER_USER_ID).await);
     assert_ne!(tokens.access, tokens.refresh);
     let issued = world.clock.get();
     assert!((before..=after).contains(&issued));
@@ -178,7 +177,7 @@ async fn another_twitter_account_or_user_domain_is_another_user() {
     let (status, body) = login(&world, &params).await;
     let other = Tokens::from_answer(status, &body);
     assert_ne!(jack.uid, other.uid);
-    assert_eq!(other.uid, uid_for(DOMAIN, "9"));
+    assert_eq!(other.uid, world.uid_of("9").await);
 
     // The same Twitter account on a second user domain.
     let second = "C.DM.5903.2";
@@ -200,7 +199,7 @@ async fn another_twitter_account_or_user_domain_is_another_user() {
     assert_ne!(elsewhere.uid, jack.uid);
     assert!(
         elsewhere
-            .access
+            .refresh
             .starts_with(&format!("{second}.{}.", elsewhere.uid))
     );
     assert_eq!(world.items(Table::User).await.len(), 3);

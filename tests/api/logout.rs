@@ -188,7 +188,7 @@ async fn a_bad_header_or_scope_is_4001() {
             "Authorization",
         );
     }
-    let long = format!("Bearer {}", "a".repeat(1025));
+    let long = format!("Bearer {}", "a".repeat(4090));
     let answer = logout(&world, &long, None).await;
     assert_refused(
         &answer,

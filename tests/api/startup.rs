@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use testkit::emulator::{Invocation, Outcome, RuntimeApi};
 use testkit::functions::Function;
+use testkit::prelude::*;
 
 /// A function's binary, built beside the test binaries' first.
 struct Binary {
@@ -40,13 +42,17 @@ fn binary(function: Function) -> Binary {
 }
 
 /// Every variable the template gives every function.
-const ALL_VARIABLES: [&str; 6] = [
+const ALL_VARIABLES: [&str; 10] = [
     "USER_DOMAIN_TABLE",
     "MCC_TABLE",
     "TOKEN_TABLE",
     "SESSION_TABLE",
     "USER_TABLE",
     "DATA_CENTER",
+    "TOKEN_ISSUER",
+    "SIGNING_KEYS_SECRET",
+    "DERIVATION_KEY_SECRET",
+    "PUBLIC_KEYS_PARAMETER",
 ];
 
 /// In every value set, so that a log line echoing any value is caught.
@@ -59,7 +65,12 @@ const NEXT_INVOCATION: &str = "GET /2018-06-01/runtime/invocation/next";
 const START_LIMIT: Duration = Duration::from_secs(30);
 
 fn value_of(name: &str) -> String {
-    format!("{}-{MARKER}", name.to_ascii_lowercase().replace('_', "-"))
+    let value = format!("{}-{MARKER}", name.to_ascii_lowercase().replace('_', "-"));
+    match name {
+        // An issuer is a URL; the marker is in it all the same.
+        "TOKEN_ISSUER" => format!("https://{value}.example/prod"),
+        _ => value,
+    }
 }
 
 struct Run {
@@ -233,7 +244,7 @@ fn a_malformed_value_is_named_but_never_echoed() {
             Function::Refresh,
             "REFRESH_REUSE_GRACE_SECONDS",
             format!("-1{MARKER}"),
-            "REFRESH_REUSE_GRACE_SECONDS must be a whole number",
+            "REFRESH_REUSE_GRACE_SECONDS must be a positive whole number",
         ),
         (
             Function::Login,
@@ -291,23 +302,119 @@ fn a_function_needs_only_the_variables_it_uses() {
     }
 }
 
-#[test]
-fn an_empty_endpoint_variable_means_unset() {
-    // As `sam local` passes a variable the template declares empty: every function starts.
-    for binary in &binaries() {
-        let mut env = all_but("", None);
-        env.push(("AWS_ENDPOINT_URL_DYNAMODB", String::new()));
-        env.push(("AWS_ENDPOINT_URL", String::new()));
-        let what = format!("{} with empty endpoint variables", binary.name);
-        let run = start(binary, &env, true);
-        assert_eq!(
-            run.runtime_request
-                .as_deref()
-                .and_then(|l| l.split(" HTTP/").next()),
-            Some(NEXT_INVOCATION),
-            "{what}: did not get past start-up: {}",
-            run.logs()
+/// A first event each function answers with a success in `world`, and what that answer is.
+async fn first_event(world: &World, function: Function) -> (String, Expected) {
+    match function {
+        Function::Login => (
+            testkit::events::rest_event(&world.login_params()),
+            Expected::Code(200),
+        ),
+        Function::Refresh => (
+            refresh_event(&world.sign_in().await.refresh),
+            Expected::Code(200),
+        ),
+        Function::Logout => {
+            let access = world.sign_in().await.access;
+            (logout_event(Some(&access), None), Expected::Code(200))
+        }
+        Function::UserInfo => (
+            user_info_event(&world.sign_in().await.uid),
+            Expected::Code(200),
+        ),
+        Function::Authorizer => {
+            let access = world.sign_in().await.access;
+            let event = testkit::events::authorizer_event(
+                "GET",
+                testkit::events::USER_INFO_ROUTE,
+                &[("Authorization", &access)],
+            );
+            (event.to_string(), Expected::Allow)
+        }
+        Function::TokenKeys => (
+            testkit::events::RestEvent::new("GET", "/.well-known/jwks.json").to_json(),
+            Expected::Keys,
+        ),
+        Function::KeyRotation => {
+            let token = world.keys.current_version().await;
+            let event = serde_json::json!({
+                "Step": "finishSecret",
+                "SecretId": world.keys.signing_secret,
+                "ClientRequestToken": token,
+            });
+            (event.to_string(), Expected::Nothing)
+        }
+    }
+}
+
+enum Expected {
+    Code(u64),
+    Allow,
+    Keys,
+    Nothing,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_endpoint_variable_means_unset_never_a_panic() {
+    // As `sam local` passes a variable the template declares empty: each service's endpoint
+    // variable is empty, the SDK's global one names moto, and every function answers.
+    let world = World::new().await;
+    for function in Function::ALL {
+        let binary = binary(function);
+        let (event, expected) = first_event(&world, function).await;
+        let (api, mut outcomes) = RuntimeApi::start(binary.name).await.expect("runtime API");
+        api.push(Invocation {
+            request_id: "0a0000ee-empty-endpoints".into(),
+            event: event.into(),
+        });
+        let mut command = tokio::process::Command::new(&binary.path);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", api.runtime_api())
+            .env("AWS_LAMBDA_FUNCTION_NAME", binary.name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &world.endpoint)
+            .envs(world.variables())
+            .kill_on_drop(true)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for service in ["DYNAMODB", "SECRETS_MANAGER", "SSM"] {
+            command.env(format!("AWS_ENDPOINT_URL_{service}"), "");
+        }
+        let mut child = command.spawn().expect("start the binary");
+        let outcome = tokio::time::timeout(START_LIMIT, outcomes.recv()).await;
+        let _ = child.kill().await;
+        let output = child.wait_with_output().await.expect("output");
+        let logs = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
         );
-        assert!(!run.logs().contains("panic"), "{what}: {}", run.logs());
+        let outcome = outcome
+            .unwrap_or_else(|_| panic!("{}: no answer: {logs}", binary.name))
+            .expect("an outcome");
+        let body = match outcome {
+            Outcome::Response { body, .. } => body,
+            other => panic!("{}: {other:?}", binary.name),
+        };
+        let answer: Value = serde_json::from_slice(&body).expect("JSON");
+        let envelope = || -> Value {
+            serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON body")
+        };
+        match expected {
+            Expected::Code(code) => {
+                assert_eq!(envelope()["code"], code, "{}: {answer}", binary.name);
+            }
+            Expected::Allow => assert_eq!(
+                answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+                "{answer}"
+            ),
+            Expected::Keys => assert!(envelope()["keys"].is_array(), "{answer}"),
+            Expected::Nothing => assert!(answer.is_null(), "{answer}"),
+        }
     }
 }

@@ -20,12 +20,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 use twitter_auth_login::config::Table;
 use twitter_auth_login::domain::token::hash_token;
-use twitter_auth_login::domain::user::uid_for;
-use twitter_auth_login::dynamo::DynamoStore;
-use twitter_auth_login::endpoints::login::Login;
-use twitter_auth_login::twitter::TwitterClient;
 
-type LoginEndpoint = Login<DynamoStore, TwitterClient>;
+type LoginEndpoint = WorldLogin;
 
 /// How the front answers a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,7 +274,7 @@ async fn assert_logs_in(world: &World, login: &LoginEndpoint, what: &str) {
     let before = stored(world).await;
     let (status, body) = call(login, &rest_event(&world.login_params())).await;
     let tokens = Tokens::from_answer(status, &body);
-    let uid = uid_for(DOMAIN, TWITTER_USER_ID);
+    let uid = world.uid_of(TWITTER_USER_ID).await;
     assert_eq!(tokens.uid, uid, "{what}");
 
     let after = stored(world).await;

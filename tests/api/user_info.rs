@@ -4,7 +4,6 @@ use serde_json::json;
 use testkit::events::{RestEvent, USER_INFO_ROUTE};
 use testkit::faulty::{Fault, FaultyServer};
 use testkit::prelude::*;
-use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::dynamo::Limits;
 
 use crate::assert_refused;
@@ -21,7 +20,7 @@ async fn the_authorized_user_is_answered() {
     assert_eq!(
         body,
         json!({"code": 200, "msg": "success", "extMsg": "", "data": {
-            "uid": uid_for(DOMAIN, TWITTER_USER_ID),
+            "uid": world.uid_of(TWITTER_USER_ID).await,
             "userDomain": DOMAIN,
             "twitterUserId": TWITTER_USER_ID,
             "twitterUsername": TWITTER_USERNAME,
@@ -45,7 +44,7 @@ async fn a_request_that_did_not_pass_the_authorizer_is_a_server_fault() {
     world.sign_in().await;
     // A route deployed without its authorizer: no context, and no parameter can stand in.
     let bare = RestEvent::new("GET", USER_INFO_ROUTE)
-        .query(&[("uid", uid_for(DOMAIN, TWITTER_USER_ID))])
+        .query(&[("uid", world.uid_of(TWITTER_USER_ID).await)])
         .to_json();
     let answer = call(&world.user_info(), &bare).await;
     assert_refused(&answer, 500, 5000, "Internal error", "");

@@ -1,11 +1,15 @@
 //! Checking an answer: the response's shape, the envelope, and what a success stored.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
+use testkit::memory::MemoryKeys;
 use testkit::memory::MemoryTables;
+use testkit::prelude::ISSUER;
 use twitter_auth_login::domain::session::{SessionStatus, TokenKind};
-use twitter_auth_login::domain::user::{User, uid_for};
+use twitter_auth_login::domain::user::User;
 
 use crate::families::Origin;
 use crate::model::contract;
@@ -161,23 +165,39 @@ fn url_safe(text: &str, len: usize) -> bool {
 /// domain. Returns the mcc stored with the tokens.
 pub fn check_success(answer: &Answer, tables: &MemoryTables) -> Result<Option<i32>, TestCaseError> {
     let data = &answer.data;
-    let uid = uid_for(ENABLED, USER_ID);
+    let uid = MemoryKeys::new().uid(ENABLED, USER_ID);
     prop_assert_eq!(&data["uid"], uid.as_str());
     let token = |kind: &str| data[kind]["token"].as_str().unwrap_or_default().to_owned();
     let (access, refresh) = (token("accessToken"), token("refreshToken"));
     prop_assert_ne!(&access, &refresh);
-    let mut session_ids = Vec::new();
-    for token in [&access, &refresh] {
-        let parts: Vec<&str> = token.rsplitn(4, '.').collect();
-        prop_assert_eq!(parts.len(), 4, "{}", token);
-        let (secret, session_id, token_uid, domain) = (parts[0], parts[1], parts[2], parts[3]);
-        prop_assert_eq!((domain, token_uid), (ENABLED, uid.as_str()), "{}", token);
-        prop_assert!(url_safe(session_id, 22), "session id in {}", token);
-        prop_assert!(url_safe(secret, 43), "secret in {}", token);
-        session_ids.push(session_id.to_owned());
-    }
-    prop_assert_eq!(&session_ids[0], &session_ids[1], "one session");
-    let session_id = session_ids.swap_remove(0);
+    let parts: Vec<&str> = refresh.rsplitn(4, '.').collect();
+    prop_assert_eq!(parts.len(), 4, "{}", refresh);
+    let (secret, session_id, token_uid, domain) = (parts[0], parts[1], parts[2], parts[3]);
+    prop_assert_eq!((domain, token_uid), (ENABLED, uid.as_str()), "{}", refresh);
+    prop_assert!(url_safe(session_id, 22), "session id in {}", refresh);
+    prop_assert!(url_safe(secret, 43), "secret in {}", refresh);
+    let session_id = session_id.to_owned();
+    // The access token's claims, as any JWT library would read them (the signature is the
+    // verifier's concern).
+    let claims: Value = access
+        .split('.')
+        .nth(1)
+        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null);
+    prop_assert_eq!(
+        &claims,
+        &json!({"iss": ISSUER, "sub": uid, "aud": ENABLED, "client_id": TW_APP,
+                "sid": session_id, "iat": NOW, "exp": NOW + ACCESS_TTL,
+                "jti": claims["jti"].clone()}),
+        "{}",
+        access
+    );
+    prop_assert!(
+        claims["jti"].as_str().is_some_and(|jti| url_safe(jti, 22)),
+        "jti in {}",
+        access
+    );
     prop_assert_eq!(
         (
             data["accessToken"]["expirationTime"].as_u64(),

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
-use testkit::memory::{ManualClock, MemoryStore, MemoryTwitter};
+use testkit::memory::{ManualClock, MemoryKeys, MemoryStore, MemoryTwitter};
+use testkit::prelude::ISSUER;
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::Lifetimes;
 use twitter_auth_login::domain::user::TwitterUser;
 use twitter_auth_login::domain::user_domain::{App, DomainState, UserDomain};
-use twitter_auth_login::endpoints::login::{Login, Policy};
+use twitter_auth_login::endpoints::issuing::PairIssuer;
+use twitter_auth_login::endpoints::login::Login;
 use twitter_auth_login::error::{ApiError, Field, Misprovision};
 
 const DATA_CENTER: &str = "dc-eu";
@@ -75,7 +77,7 @@ pub enum Fault {
     TwitterUnparsable,
 }
 
-type TestLogin = Login<MemoryStore, MemoryTwitter>;
+type TestLogin = Login<MemoryStore, MemoryTwitter, MemoryKeys, MemoryKeys>;
 
 fn misprovision(item: &str, attribute: &str) -> Misprovision {
     Misprovision {
@@ -185,18 +187,18 @@ pub fn world(fault: Fault) -> (TestLogin, MemoryStore) {
             _ => None,
         },
     };
-    let policy = Policy {
-        data_center: DATA_CENTER.into(),
-        lifetimes: Lifetimes {
-            access_token_ttl: ACCESS_TTL,
-            refresh_token_ttl: REFRESH_TTL,
-            session_max: SESSION_MAX,
-        },
+    let lifetimes = Lifetimes {
+        access_token_ttl: ACCESS_TTL,
+        refresh_token_ttl: REFRESH_TTL,
+        session_max: SESSION_MAX,
     };
+    let keys = MemoryKeys::new();
     let login = Login::new(
         store.clone(),
         twitter,
-        policy,
+        PairIssuer::new(keys.clone(), ISSUER, lifetimes),
+        keys,
+        DATA_CENTER,
         Arc::new(ManualClock::at(NOW)),
     );
     (login, store)

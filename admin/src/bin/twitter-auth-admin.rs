@@ -5,15 +5,19 @@
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::ProvideCredentials;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+use twitter_auth_admin::actions::{rotate_signing_keys, uid_of};
 use twitter_auth_admin::provision;
 use twitter_auth_admin::template::Template;
 use twitter_auth_admin::{Admin, AdminError};
 use twitter_auth_login::config::{Table, TableNames};
 use twitter_auth_login::domain::secret::Secret;
+use twitter_auth_login::secrets::DerivationSecret;
+use twitter_auth_login::secrets::rotation::RotationTarget;
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +42,30 @@ struct Cli {
     session_table: Option<String>,
     #[arg(long, env = "USER_TABLE", global = true, hide_env_values = true)]
     user_table: Option<String>,
+    /// The signing keys' secret (name or ARN), for rotate-signing-keys.
+    #[arg(
+        long,
+        env = "SIGNING_KEYS_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    signing_keys_secret: Option<String>,
+    /// The public keys' parameter, for rotate-signing-keys.
+    #[arg(
+        long,
+        env = "PUBLIC_KEYS_PARAMETER",
+        global = true,
+        hide_env_values = true
+    )]
+    public_keys_parameter: Option<String>,
+    /// The derivation secret (name or ARN), for show-user by user domain and Twitter id.
+    #[arg(
+        long,
+        env = "DERIVATION_KEY_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    derivation_key_secret: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,6 +134,9 @@ enum Command {
     RevokeSession { uid: String, session_id: String },
     /// Revoke every active session of an end user.
     RevokeAllSessions { uid: String },
+    /// Rotate the signing keys now, as their Secrets Manager rotation does: the next key
+    /// signs, the current one stays published as previous, a new next key is published.
+    RotateSigningKeys,
 }
 
 #[tokio::main]
@@ -146,7 +177,7 @@ impl Cli {
 
 /// A client for the endpoint, after checking that there is a region and credentials: without
 /// them every call would fail with a long account of the SDK's search for them.
-async fn client(endpoint_url: Option<&str>) -> Result<(Client, String), AdminError> {
+async fn client(endpoint_url: Option<&str>) -> Result<(SdkConfig, String), AdminError> {
     let mut loader = aws_config::from_env();
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
@@ -180,7 +211,7 @@ async fn client(endpoint_url: Option<&str>) -> Result<(Client, String), AdminErr
             .to_owned();
         return Err(error);
     }
-    Ok((Client::new(&config), endpoint))
+    Ok((config, endpoint))
 }
 
 /// A secret from a prompt on a terminal (not echoed), else the first line of standard input.
@@ -214,8 +245,15 @@ fn print(json: &Value) -> Result<(), AdminError> {
 
 async fn run(cli: Cli) -> Result<(), AdminError> {
     let tables = cli.tables();
-    let (client, endpoint) = client(cli.endpoint_url.as_deref()).await?;
+    let (aws, endpoint) = client(cli.endpoint_url.as_deref()).await?;
+    let client = Client::new(&aws);
     let admin = Admin::new(client.clone(), tables.clone(), endpoint.clone());
+    let named = |value: &Option<String>, flag: &str, variable: &str| {
+        value
+            .clone()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| AdminError::new(format!("set {variable} or --{flag}")))
+    };
 
     match cli.command {
         Command::CreateTables { template } => {
@@ -301,7 +339,16 @@ async fn run(cli: Cli) -> Result<(), AdminError> {
         } => {
             let uid = match (uid, user_domain, twitter_user_id) {
                 (Some(uid), _, _) => uid,
-                (None, Some(domain), Some(id)) => Admin::uid_of(&domain, &id),
+                (None, Some(domain), Some(id)) => {
+                    let secret = named(
+                        &cli.derivation_key_secret,
+                        "derivation-key-secret",
+                        "DERIVATION_KEY_SECRET",
+                    )?;
+                    let derivation =
+                        DerivationSecret::new(aws_sdk_secretsmanager::Client::new(&aws), secret);
+                    uid_of(&derivation, &domain, &id).await?
+                }
                 _ => {
                     return Err(AdminError::new(
                         "give a uid, or --user-domain and --twitter-user-id",
@@ -319,6 +366,24 @@ async fn run(cli: Cli) -> Result<(), AdminError> {
         Command::RevokeAllSessions { uid } => {
             let revoked = admin.revoke_all_sessions(&uid).await?;
             println!("revoked {revoked} sessions of {uid}");
+        }
+        Command::RotateSigningKeys => {
+            let target = RotationTarget {
+                secrets: aws_sdk_secretsmanager::Client::new(&aws),
+                parameters: aws_sdk_ssm::Client::new(&aws),
+                secret_id: named(
+                    &cli.signing_keys_secret,
+                    "signing-keys-secret",
+                    "SIGNING_KEYS_SECRET",
+                )?,
+                parameter: named(
+                    &cli.public_keys_parameter,
+                    "public-keys-parameter",
+                    "PUBLIC_KEYS_PARAMETER",
+                )?,
+            };
+            let version = rotate_signing_keys(&target).await?;
+            println!("rotated {}: version {version} is current", target.secret_id);
         }
     }
     Ok(())

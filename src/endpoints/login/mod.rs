@@ -10,43 +10,52 @@ use std::sync::Arc;
 use lambda_http::Request;
 
 use crate::domain::clock::Clock;
-use crate::domain::grant::{Grant, issue_pair};
-use crate::domain::session::{Lifetimes, TokenOwner};
+use crate::domain::grant::Grant;
+use crate::domain::session::TokenOwner;
 use crate::domain::token::random_id;
-use crate::domain::user::uid_for;
 use crate::domain::user_domain::{DomainState, TWITTER_PLATFORM};
+use crate::endpoints::issuing::{PairIssuer, Pairing};
 use crate::error::ApiError;
 use crate::http::{Endpoint, Outcome};
 use crate::invocation::Caller;
+use crate::keys::SigningKeySet;
 use crate::ports::{
-    DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
+    Derivation, DomainDirectory, KeyRing, NewSession, SessionStarter, TwitterCredentials,
+    TwitterVerifier,
 };
 use request::LoginRequest;
 
-/// The deployment's rules for a login.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub data_center: String,
-    pub lifetimes: Lifetimes,
-}
-
-pub struct Login<S, T> {
+pub struct Login<S, T, K, D> {
     store: S,
     twitter: T,
-    policy: Policy,
+    issuer: PairIssuer<K>,
+    derivation: D,
+    /// This deployment's data center: an MCC routed elsewhere is refused.
+    data_center: String,
     clock: Arc<dyn Clock>,
 }
 
-impl<S, T> Login<S, T>
+impl<S, T, K, D> Login<S, T, K, D>
 where
     S: DomainDirectory + SessionStarter + Sync,
     T: TwitterVerifier + Sync,
+    K: KeyRing<SigningKeySet>,
+    D: Derivation,
 {
-    pub fn new(store: S, twitter: T, policy: Policy, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: S,
+        twitter: T,
+        issuer: PairIssuer<K>,
+        derivation: D,
+        data_center: impl Into<String>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Login {
             store,
             twitter,
-            policy,
+            issuer,
+            derivation,
+            data_center: data_center.into(),
             clock,
         }
     }
@@ -68,7 +77,7 @@ where
         }
         if request.mcc.is_some() {
             let data_center = entry.mcc_data_center.ok_or(ApiError::MccNotMapped)??;
-            if data_center != self.policy.data_center {
+            if data_center != self.data_center {
                 return Err(ApiError::MccOtherDataCenter);
             }
         }
@@ -82,9 +91,10 @@ where
         let twitter_user = self.twitter.verify(&credentials).await?;
 
         let now = self.clock.now()?;
-        let session_end = now.saturating_add(self.policy.lifetimes.session_max);
+        let session_end = now.saturating_add(self.issuer.lifetimes.session_max);
+        let keys = self.derivation.derivation_keys().await?;
         let owner = TokenOwner {
-            uid: uid_for(request.user_domain.as_str(), &twitter_user.id),
+            uid: keys.uid(request.user_domain.as_str(), &twitter_user.id)?,
             session_id: random_id()?,
             user_domain: request.user_domain.clone(),
             app_id: request.app_id.clone(),
@@ -92,7 +102,10 @@ where
             twitter_username: twitter_user.username,
             mcc: request.mcc,
         };
-        let (pair, grant) = issue_pair(owner, now, session_end, &self.policy.lifetimes)?;
+        let (pair, grant) = self
+            .issuer
+            .issue(owner, now, session_end, Pairing::Fresh)
+            .await?;
         self.store
             .start_session(&NewSession { pair, session_end })
             .await?;
@@ -100,10 +113,12 @@ where
     }
 }
 
-impl<S, T> Endpoint for Login<S, T>
+impl<S, T, K, D> Endpoint for Login<S, T, K, D>
 where
     S: DomainDirectory + SessionStarter + Sync,
     T: TwitterVerifier + Sync,
+    K: KeyRing<SigningKeySet>,
+    D: Derivation,
 {
     const OPERATION: &'static str = "twitterAuthLogin";
     type Data = Grant;

@@ -301,9 +301,9 @@ async fn user_logout_answers_as_documented() {
         .await;
     let blank = Call::default().header("Authorization", "Bearer ");
     h.case("Bearer and no token", id, blank, 5106, "").await;
-    let long = Call::bearer(&"a".repeat(1100));
+    let long = Call::bearer(&"a".repeat(4100));
     h.case(
-        "Authorization over 1024 bytes",
+        "Authorization over 4096 bytes",
         id,
         long,
         4001,

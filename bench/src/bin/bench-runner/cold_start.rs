@@ -4,18 +4,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bench::emulator::{Invocation, RuntimeApi};
 use bench::report::{Verdict, print_table, record};
 use bench::stats::{median, mib, ms};
 use bench::world::{Fallible, Tokens, authorizer_event, function_env, lambda_env, login_event};
 use bytes::Bytes;
+use testkit::emulator::{Invocation, RuntimeApi};
+use testkit::events::RestEvent;
 use testkit::functions::Function;
-use testkit::prelude::{self as kit, World};
-use twitter_auth_login::dynamo::DynamoStore;
-use twitter_auth_login::endpoints::login::Login;
-use twitter_auth_login::twitter::TwitterClient;
+use testkit::prelude::{self as kit, World, WorldLogin};
+use twitter_auth_login::endpoints::token_keys::JWKS_PATH;
 
-use crate::process::{Process, check_answer, log_path, next_outcome, request_id};
+use crate::process::{Expected, Process, check_answer, log_path, next_outcome, request_id};
 use crate::shared::{existing_file, sign_in};
 
 /// The figures of the starts of one or more binaries, next to the empty function's.
@@ -85,11 +84,13 @@ struct Start {
 /// What the first invocations need: a login function to sign in with, outside the timing.
 struct Starter<'a> {
     world: &'a World,
-    login: Login<DynamoStore, TwitterClient>,
+    login: WorldLogin,
     function_env: Vec<(String, String)>,
     extra_env: Vec<(String, String)>,
     /// A signed-in user whose access token and uid stay live: userInfo and the authorizer.
     standing: Tokens,
+    /// The signing secret's current version, for the rotation's first event.
+    current_version: String,
 }
 
 impl Starter<'_> {
@@ -108,6 +109,14 @@ impl Starter<'_> {
             }
             Some(Function::UserInfo) => kit::user_info_event(&self.standing.uid),
             Some(Function::Authorizer) => authorizer_event(&self.standing.access),
+            Some(Function::TokenKeys) => RestEvent::new("GET", JWKS_PATH).to_json(),
+            // A step that finds its work done: the current version is already current.
+            Some(Function::KeyRotation) => serde_json::json!({
+                "Step": "finishSecret",
+                "SecretId": self.world.keys.signing_secret,
+                "ClientRequestToken": self.current_version,
+            })
+            .to_string(),
         })
     }
 
@@ -125,8 +134,12 @@ impl Starter<'_> {
         env.extend_from_slice(&self.extra_env);
         let process = Process::spawn(&subject.path, &env, &log)?;
         let outcome = next_outcome(&mut outcomes, &subject.name, &log).await?;
-        let authorizer = subject.function == Some(Function::Authorizer);
-        check_answer(&outcome, authorizer, &subject.name, &log)?;
+        check_answer(
+            &outcome,
+            Expected::of(subject.function),
+            &subject.name,
+            &log,
+        )?;
         let next = api.first_next().ok_or("answered without asking for work")?;
         Ok(Start {
             next: next - process.started,
@@ -142,7 +155,9 @@ fn first_invocation(function: Function) -> &'static str {
         Function::Refresh => "a real refresh: 2 DynamoDB requests",
         Function::Logout => "a real logout: 2 DynamoDB requests",
         Function::UserInfo => "1 DynamoDB request",
-        Function::Authorizer => "1 DynamoDB request",
+        Function::Authorizer => "the public keys read, then 1 DynamoDB request",
+        Function::TokenKeys => "the public keys read",
+        Function::KeyRotation => "a rotation step: the secret described",
     }
 }
 
@@ -167,6 +182,7 @@ pub async fn run(args: Args) -> Fallible<()> {
         function_env: function_env(&world, &world.endpoint),
         extra_env: args.extra_env,
         standing,
+        current_version: world.keys.current_version().await,
     };
 
     // The empty function first, then each function, in every round; one discarded round so

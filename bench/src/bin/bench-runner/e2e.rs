@@ -13,13 +13,12 @@ use bench::world::{
 };
 use testkit::faulty::FaultyServer;
 use testkit::prelude::{self as kit, LOCAL_MCC, World};
-use twitter_auth_login::domain::grant::issue_pair;
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::TokenOwner;
 use twitter_auth_login::domain::token::random_id;
-use twitter_auth_login::domain::user::uid_for;
 use twitter_auth_login::domain::user_domain::UserDomainName;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
+use twitter_auth_login::endpoints::issuing::Pairing;
 use twitter_auth_login::endpoints::user_info::UserInfo;
 use twitter_auth_login::ports::{
     DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
@@ -430,8 +429,9 @@ async fn login_parts(world: &World, store: &DynamoStore, calls: usize) -> Fallib
 
         let now = world.clock.get();
         let session_end = now + world.lifetimes.session_max;
+        let issuer = world.pair_issuer();
         let owner = TokenOwner {
-            uid: uid_for(&seed.user_domain, &user.id),
+            uid: world.uid_of(&user.id).await,
             session_id: random_id().map_err(|e| format!("{e:?}"))?,
             user_domain: user_domain.clone(),
             app_id: seed.app_id.clone(),
@@ -439,8 +439,10 @@ async fn login_parts(world: &World, store: &DynamoStore, calls: usize) -> Fallib
             twitter_username: user.username,
             mcc: Some(LOCAL_MCC),
         };
-        let (pair, _) =
-            issue_pair(owner, now, session_end, &world.lifetimes).map_err(|e| format!("{e:?}"))?;
+        let (pair, _) = issuer
+            .issue(owner, now, session_end, Pairing::Fresh)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
         let started = Instant::now();
         store
             .start_session(&NewSession { pair, session_end })

@@ -4,16 +4,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use bench::emulator::{Invocation, Outcome, RuntimeApi};
 use bench::report::{Verdict, print_table, record};
 use bench::stats::{mib, ms};
 use bench::world::{Fallible, function_env, lambda_env, login_event};
 use bytes::Bytes;
+use testkit::emulator::{Invocation, Outcome, RuntimeApi};
 use testkit::faulty::FaultyServer;
 use testkit::functions::Function;
 use testkit::prelude::World;
 
-use crate::process::{Process, check_answer, log_path, next_outcome, request_id};
+use crate::process::{Expected, Process, check_answer, log_path, next_outcome, request_id};
 use crate::shared::{existing_file, latency_summary};
 
 /// The figures of one load run.
@@ -59,7 +59,7 @@ pub async fn run(args: Args) -> Fallible<()> {
     let mut last = process.started;
     for n in 0..invocations {
         let outcome = next_outcome(&mut outcomes, name, &log).await?;
-        check_answer(&outcome, false, name, &log)?;
+        check_answer(&outcome, Expected::Envelope, name, &log)?;
         if let Outcome::Response {
             service_time, at, ..
         } = &outcome

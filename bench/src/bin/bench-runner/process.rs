@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bench::emulator::Outcome;
 use bench::world::{Answer, Fallible, check_policy};
+use testkit::emulator::Outcome;
+use testkit::functions::Function;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// A start that has not asked for work or answered by then has failed.
@@ -75,8 +76,33 @@ pub async fn next_outcome(
     }
 }
 
-/// The answer must be a success: an Allow from the authorizer, code 200 from the others.
-pub fn check_answer(outcome: &Outcome, authorizer: bool, what: &str, log: &Path) -> Fallible<()> {
+/// What a function's first answer must be for its figures to mean anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// An HTTP function's envelope with code 200.
+    Envelope,
+    /// The authorizer's Allow.
+    Allow,
+    /// A discovery document: status 200, plain JSON.
+    Document,
+    /// A function that answers nothing (the rotation's step): no error.
+    Nothing,
+}
+
+impl Expected {
+    /// What `function` (the empty function when `None`) answers its first event with.
+    pub fn of(function: Option<Function>) -> Expected {
+        match function {
+            Some(Function::Authorizer) => Expected::Allow,
+            Some(Function::TokenKeys) => Expected::Document,
+            Some(Function::KeyRotation) => Expected::Nothing,
+            _ => Expected::Envelope,
+        }
+    }
+}
+
+/// The answer must be a success, as `expected` says.
+pub fn check_answer(outcome: &Outcome, expected: Expected, what: &str, log: &Path) -> Fallible<()> {
     let body = match outcome {
         Outcome::Response { body, .. } => body,
         Outcome::Error { body, .. } | Outcome::InitError { body, .. } => {
@@ -87,13 +113,22 @@ pub fn check_answer(outcome: &Outcome, authorizer: bool, what: &str, log: &Path)
             ));
         }
     };
-    let checked = if authorizer {
-        check_policy(body)
-    } else {
+    let gateway = || {
         serde_json::from_slice(body)
             .map_err(|e| e.to_string())
             .and_then(|response| Answer::from_gateway(&response))
-            .and_then(|answer| answer.data().map(drop))
+    };
+    let checked = match expected {
+        Expected::Allow => check_policy(body),
+        Expected::Envelope => gateway().and_then(|answer| answer.data().map(drop)),
+        Expected::Document => gateway().and_then(|answer| {
+            (answer.status == 200 && answer.body["keys"].is_array())
+                .then_some(())
+                .ok_or(format!("answered {} {}", answer.status, answer.body))
+        }),
+        Expected::Nothing => (body.as_ref() == b"null")
+            .then_some(())
+            .ok_or(format!("answered {}", String::from_utf8_lossy(body))),
     };
     checked.map_err(|why| format!("{what}: {why} (its output: {})", log.display()))
 }

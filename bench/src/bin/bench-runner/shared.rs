@@ -5,12 +5,10 @@ use std::time::Duration;
 
 use bench::stats::percentile;
 use bench::world::{Fallible, Tokens, invoke};
-use twitter_auth_login::dynamo::DynamoStore;
-use twitter_auth_login::endpoints::login::Login;
-use twitter_auth_login::twitter::TwitterClient;
+use testkit::prelude::WorldLogin;
 
 /// A sign-in through the login function, outside anything measured.
-pub async fn sign_in(login: &Login<DynamoStore, TwitterClient>, event: &str) -> Fallible<Tokens> {
+pub async fn sign_in(login: &WorldLogin, event: &str) -> Fallible<Tokens> {
     invoke(login, event).await?.1.tokens()
 }
 

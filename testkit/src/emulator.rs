@@ -1,5 +1,5 @@
 //! A Lambda runtime API emulator (the `2018-06-01` interface a custom runtime polls), enough
-//! for the benchmarks: it hands out queued invocations on `GET /runtime/invocation/next`,
+//! for the benchmarks and the start-up tests: it hands out queued invocations on `GET /runtime/invocation/next`,
 //! collects `POST /runtime/invocation/{id}/response` and `.../error`, and records when each
 //! request arrived, so that cold starts can be timed from the outside.
 
