@@ -13,6 +13,7 @@ use twitter_auth_login::domain::clock::Clock;
 use twitter_auth_login::domain::token::random_hex;
 use twitter_auth_login::dynamo::Limits;
 use twitter_auth_login::keys::cache::KeyCache;
+use twitter_auth_login::keys::jwk::{JwkSet, KeyStatus, PrivateJwk};
 use twitter_auth_login::secrets::rotation::RotationTarget;
 use twitter_auth_login::secrets::{DerivationSecret, PublicKeysParameter, SigningSecret};
 use twitter_auth_login::startup::{PublicKeys, SigningKeys};
@@ -171,6 +172,31 @@ impl KeyStore {
             .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
             .map(|(id, _)| id)
             .expect("a current version")
+    }
+
+    /// The private keys of the signing secret's `AWSCURRENT` version, as the rotation left them.
+    pub async fn private_keys(&self) -> Vec<PrivateJwk> {
+        let value = secrets_client(&self.endpoint, PATIENT)
+            .get_secret_value()
+            .secret_id(&self.signing_secret)
+            .version_stage("AWSCURRENT")
+            .send()
+            .await
+            .expect("read the signing secret")
+            .secret_string
+            .expect("the signing secret has keys");
+        serde_json::from_str::<JwkSet<PrivateJwk>>(&value)
+            .expect("a JWK set")
+            .keys
+    }
+
+    /// The key with this status.
+    pub async fn key(&self, status: KeyStatus) -> PrivateJwk {
+        self.private_keys()
+            .await
+            .into_iter()
+            .find(|key| key.status == status)
+            .unwrap_or_else(|| panic!("a {status:?} key"))
     }
 
     /// The variables a deployed function is given for these keys.

@@ -7,6 +7,7 @@
 //! - [`events`] builds the events the functions receive; [`invoke`] invokes the functions as
 //!   Lambda would; [`stored`] reads what they stored.
 //! - [`twitter`], [`faulty`], [`gateway`], [`moto`] and [`server`]: the stand-ins on loopback.
+//! - [`forge`]: access tokens an attacker could make from a genuine one.
 //! - [`memory`]: in-memory adapters; [`capture`]: logs kept for a test to read.
 //! - [`prelude`]: what most tests use, in one import.
 
@@ -15,6 +16,7 @@ pub mod contract;
 pub mod emulator;
 pub mod events;
 pub mod faulty;
+pub mod forge;
 pub mod functions;
 pub mod gateway;
 pub mod invoke;

@@ -175,8 +175,8 @@ async fn every_answer_of_every_endpoint_is_json_and_not_cacheable() {
     }
 }
 
-/// The lines a request writes, as JSON, while `work` runs on this thread.
-async fn logged<F: std::future::Future>(work: F) -> (F::Output, Vec<Value>) {
+/// Every line written while `work` runs on this thread, as JSON.
+pub async fn logged_all<F: std::future::Future>(work: F) -> (F::Output, Vec<Value>) {
     let captured = testkit::capture::Captured::default();
     let writer = captured.clone();
     let subscriber = twitter_auth_login::logging::subscriber("INFO", true, move || writer.clone());
@@ -188,9 +188,18 @@ async fn logged<F: std::future::Future>(work: F) -> (F::Output, Vec<Value>) {
         .text()
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|l: &Value| l.get("request_id").is_some())
         .collect();
     (output, lines)
+}
+
+/// The request lines (one per request) written while `work` runs on this thread.
+async fn logged<F: std::future::Future>(work: F) -> (F::Output, Vec<Value>) {
+    let (output, lines) = logged_all(work).await;
+    let requests = lines
+        .into_iter()
+        .filter(|l: &Value| l.get("request_id").is_some())
+        .collect();
+    (output, requests)
 }
 
 #[tokio::test]

@@ -203,6 +203,26 @@ async fn another_twitter_account_or_user_domain_is_another_user() {
             .starts_with(&format!("{second}.{}.", elsewhere.uid))
     );
     assert_eq!(world.items(Table::User).await.len(), 3);
+
+    // Keyed: not the unkeyed hash of the domain and the Twitter id, which anyone could compute
+    // (and so find a Twitter id from a uid by trying ids).
+    for (tokens, domain) in [(&jack, DOMAIN), (&elsewhere, second)] {
+        assert_ne!(tokens.uid, unkeyed_uid(domain, TWITTER_USER_ID));
+    }
+}
+
+/// The uid as an unkeyed derivation gave it: SHA-256 of a label and the length-prefixed parts,
+/// 16 bytes, base64url.
+fn unkeyed_uid(user_domain: &str, twitter_user_id: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"twitter-auth-login/uid/v1");
+    for part in [user_domain, twitter_user_id] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hasher.finalize()[..16])
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! loopback) and the Twitter stand-in that checks OAuth signatures: one test binary, a module
 //! per area.
 
+mod access_tokens;
 mod authorizer;
 mod edge;
 mod events;
@@ -14,6 +15,7 @@ mod oauth;
 mod openapi;
 mod ports;
 mod refresh;
+mod signing_keys;
 mod startup;
 mod twitter_faults;
 mod user_info;

@@ -550,15 +550,7 @@ async fn two_refreshes_read_together_answer_the_same_live_pair() {
 
 /// The `jti` of an access token, read as any JWT library would.
 pub fn jti(access: &str) -> String {
-    use base64::Engine;
-    let claims = access.split('.').nth(1).expect("a JWT");
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(claims)
-            .expect("base64url"),
-    )
-    .expect("claims");
-    claims["jti"].as_str().expect("jti").to_owned()
+    testkit::forge::claims_of(access).jti
 }
 
 #[tokio::test]
@@ -642,5 +634,82 @@ async fn a_logout_after_a_refresh_kills_the_refreshed_pair() {
         5032,
         VERIFICATION_FAILED,
         "revoked",
+    );
+}
+
+#[tokio::test]
+async fn a_session_from_before_jwts_refreshes_into_a_jwt_pair_and_its_opaque_token_is_refused() {
+    let world = World::new().await;
+    let login = world.sign_in().await;
+    // The session as the release before JWTs left it: an opaque access token, its item in the
+    // token table, and no signing key named on the session.
+    let opaque = format!(
+        "{DOMAIN}.{}.{}.{}",
+        login.uid,
+        login.session_id(),
+        "o".repeat(43)
+    );
+    let mut token_item = world
+        .item(Table::Token, &[("tokenHash", &hash_token(&login.access))])
+        .await
+        .expect("the access token's item");
+    token_item.insert("tokenHash".into(), AttributeValue::S(hash_token(&opaque)));
+    world
+        .client
+        .put_item()
+        .table_name(world.tables.get(Table::Token).expect("table"))
+        .set_item(Some(token_item))
+        .send()
+        .await
+        .expect("put the opaque token");
+    world
+        .client
+        .update_item()
+        .table_name(world.tables.get(Table::Session).expect("table"))
+        .key("uid", AttributeValue::S(login.uid.clone()))
+        .key("sessionId", AttributeValue::S(login.session_id()))
+        .update_expression("SET accessTokenHash = :opaque REMOVE accessKeyId")
+        .expression_attribute_values(":opaque", AttributeValue::S(hash_token(&opaque)))
+        .send()
+        .await
+        .expect("make the session an old one");
+
+    // The opaque access token is refused, as any token that is not a JWT of ours, at no cost.
+    let proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
+    let store = || world.store_via(&proxy.url(), Limits::default());
+    let decision = world
+        .authorizer_with(store())
+        .decide(Some(&format!("Bearer {opaque}")))
+        .await
+        .expect("decided");
+    assert!(!matches!(decision, Decision::Allow(_)));
+    let answer = call(
+        &world.logout_with(store()),
+        &logout_event(Some(&opaque), None),
+    )
+    .await;
+    assert_refused(&answer, 200, 5032, VERIFICATION_FAILED, "invalid");
+    assert_eq!(proxy.requests(), 0);
+
+    // Its refresh token refreshes, into a JWT pair that works, and again within grace.
+    let (status, body) = refresh(&world, &login.refresh).await;
+    let refreshed = Tokens::from_answer(status, &body);
+    assert_eq!(
+        testkit::forge::header_of(&refreshed.access)["typ"],
+        "at+jwt"
+    );
+    assert!(is_live(&world, &refreshed.access).await);
+    let (status, body) = refresh(&world, &login.refresh).await;
+    let retried = Tokens::from_answer(status, &body);
+    assert_eq!(
+        (&retried.access, &retried.refresh),
+        (&refreshed.access, &refreshed.refresh)
+    );
+    let session = session_item(&world, &refreshed).await;
+    assert_eq!(
+        string_attr(&session, "accessKeyId"),
+        testkit::forge::header_of(&refreshed.access)["kid"]
+            .as_str()
+            .expect("kid")
     );
 }

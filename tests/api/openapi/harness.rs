@@ -10,6 +10,7 @@ use serde_json::Value;
 use testkit::faulty::{Fault, FaultyServer};
 use testkit::functions::InProcess;
 use testkit::gateway::Gateway;
+use testkit::keys::KeyStore;
 use testkit::prelude::*;
 use twitter_auth_admin::template::Template;
 use twitter_auth_login::dynamo::Limits;
@@ -78,6 +79,8 @@ pub struct Harness {
     pub contract: Contract,
     pub world: World,
     proxy: FaultyServer,
+    /// Between the functions and their keys (Secrets Manager, SSM).
+    keys_proxy: FaultyServer,
     gateway: Gateway,
     http: reqwest::Client,
     /// (operation, HTTP status) to the (code, extMsg) answered.
@@ -86,8 +89,20 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new() -> Harness {
-        let world = World::new().await;
+        Harness::serving(World::new().await).await
+    }
+
+    /// The same, with a key store of its own, for cases that break it.
+    pub async fn with_own_keys() -> Harness {
+        let mut world = World::new().await;
+        world.keys = KeyStore::rotated(&world.endpoint).await;
+        Harness::serving(world).await
+    }
+
+    async fn serving(mut world: World) -> Harness {
         let proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
+        let keys_proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
+        world.keys_endpoint = keys_proxy.url();
         let store = world.store_via(&proxy.url(), LIMITS);
         let functions = InProcess::new(&world, store);
         // No cache: each request meets the authorizer's decision of that moment.
@@ -107,6 +122,7 @@ impl Harness {
             contract: Contract::load(),
             world,
             proxy,
+            keys_proxy,
             gateway,
             http: reqwest::Client::new(),
             seen: BTreeMap::new(),
@@ -158,13 +174,7 @@ impl Harness {
     /// Checks an answer against the document and the code and extMsg the case expects.
     pub fn record(&mut self, case: &str, id: &str, answer: &Answer, code: i64, ext_msg: &str) {
         self.contract.check(case, id, answer);
-        let got = (
-            answer.body["code"].as_i64().unwrap_or_default(),
-            answer.body["extMsg"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        );
+        let got = self.contract.answered(id, answer);
         assert_eq!(got, (code, ext_msg.to_owned()), "{id}, {case}: {answer:?}");
         self.seen
             .entry((id.to_owned(), answer.status))
@@ -191,6 +201,14 @@ impl Harness {
         self.proxy.inject(operation, fault);
         let answer = self.send(id, &call).await;
         self.proxy.heal();
+        self.record(case, id, &answer, code, "");
+    }
+
+    /// A case with every read of the keys failing for its duration.
+    pub async fn case_with_keys_down(&mut self, case: &str, id: &str, call: Call, code: i64) {
+        self.keys_proxy.inject(None, Fault::Drop);
+        let answer = self.send(id, &call).await;
+        self.keys_proxy.heal();
         self.record(case, id, &answer, code, "");
     }
 

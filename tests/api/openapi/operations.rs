@@ -6,6 +6,7 @@ use testkit::events::RestEvent;
 use testkit::prelude::*;
 use testkit::twitter::Mode;
 use twitter_auth_login::config::Table;
+use twitter_auth_login::keys::jwk::KeyStatus;
 
 use super::harness::{Answer, Call, Harness, refused, throttled};
 
@@ -422,4 +423,73 @@ async fn user_info_answers_as_documented() {
     h.case("logout", "userLogout", call.clone(), 200, "").await;
     h.case("a revoked token", id, call, 5032, "").await;
     h.assert_covered(id);
+}
+
+#[tokio::test]
+async fn discovery_answers_as_documented() {
+    let mut h = Harness::with_own_keys().await;
+
+    // Cold, with the keys out of reach: 503; with a parameter that is no key set: 500.
+    h.case_with_keys_down("the keys cannot be read", "jwks", Call::default(), 5001)
+        .await;
+    let parameters = testkit::keys::parameters_client(&h.world.endpoint, PATIENT);
+    let name = h.world.keys.public_parameter.clone();
+    let publish = |value: String| {
+        parameters
+            .put_parameter()
+            .name(&name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+    };
+    let published = parameters
+        .get_parameter()
+        .name(&name)
+        .send()
+        .await
+        .expect("the published keys")
+        .parameter
+        .and_then(|p| p.value)
+        .expect("a value");
+    publish("not a key set".to_owned()).await.expect("put");
+    h.case(
+        "what is published is no key set",
+        "jwks",
+        Call::default(),
+        5000,
+        "",
+    )
+    .await;
+    publish(published).await.expect("put");
+
+    let body = h
+        .case("the published keys", "jwks", Call::default(), 200, "")
+        .await;
+    let kids: Vec<&str> = body["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|key| key["kid"].as_str())
+        .collect();
+    let current = h.world.keys.key(KeyStatus::Current).await.kid;
+    let next = h.world.keys.key(KeyStatus::Next).await.kid;
+    assert_eq!(kids, [current.as_str(), next.as_str()]);
+
+    let body = h
+        .case(
+            "the document",
+            "openidConfiguration",
+            Call::default(),
+            200,
+            "",
+        )
+        .await;
+    assert_eq!(body["issuer"], h.world.issuer.as_str());
+    assert_eq!(
+        body["jwks_uri"],
+        format!("{}/.well-known/jwks.json", h.world.issuer)
+    );
+    h.assert_covered("jwks");
+    h.assert_covered("openidConfiguration");
 }
