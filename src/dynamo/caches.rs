@@ -38,3 +38,41 @@ impl ReadCaches {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    use crate::domain::clock::SystemClock;
+    use crate::domain::secret::Secret;
+    use crate::domain::user_domain::{App, TWITTER_PLATFORM};
+
+    #[test]
+    fn a_cached_domain_keeps_its_secrets_out_of_debug() {
+        let caches = ReadCaches::new(
+            CacheSeconds {
+                user_domain: 10,
+                mcc: 300,
+            },
+            Arc::new(SystemClock),
+        );
+        let name = UserDomainName::parse("C.DM.1").expect("name");
+        let app = App {
+            platform: TWITTER_PLATFORM.to_owned(),
+            consumer_key: "ck".to_owned(),
+            consumer_secret: Secret::new("consumer-s3cret"),
+        };
+        let domain = UserDomain {
+            state: DomainState { enabled: Ok(true) },
+            secret: Ok(Secret::new("domain-s3cret")),
+            apps: Ok(HashMap::from([("app".to_owned(), Ok(app))])),
+        };
+        let read = caches.user_domains.read_started();
+        caches.user_domains.insert(name.clone(), Some(domain), read);
+        assert!(caches.user_domains.get(&name).is_some());
+        let shown = format!("{caches:?}");
+        assert!(shown.contains("C.DM.1"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}

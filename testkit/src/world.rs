@@ -30,11 +30,13 @@ use twitter_auth_login::startup::{PublicKeys, SigningKeys};
 use twitter_auth_login::twitter::{TwitterClient, Url};
 
 use crate::events::{self, Params, signed_params};
+use crate::faulty::FaultyServer;
 use crate::invoke::{Tokens, call};
 use crate::keys::KeyStore;
 use crate::memory::ManualClock;
 use crate::moto::{PATIENT, dynamodb_client, moto_endpoint};
 use crate::stored::Item;
+use crate::traffic::ItemKey;
 use crate::twitter::{Account, TwitterStub};
 
 pub const DOMAIN: &str = "C.DM.5903.1";
@@ -393,6 +395,19 @@ impl World {
                 Some((name.to_owned(), key.collect()))
             })
             .collect()
+    }
+
+    /// A pass-through proxy in front of moto that counts requests, and reads and writes per
+    /// item: point a function's store at it with [`World::store_via`].
+    pub async fn counting_proxy(&self) -> FaultyServer {
+        let proxy = FaultyServer::proxy(&self.endpoint).await.expect("proxy");
+        proxy.set_key_attributes(self.key_attributes());
+        proxy
+    }
+
+    /// How the counting proxy names an item of one of these tables.
+    pub fn item_key(&self, table: Table, key: &[(&str, &str)]) -> ItemKey {
+        ItemKey::new(self.tables.get(table).expect("table"), key)
     }
 
     /// The uid of a Twitter account on this world's user domain.

@@ -3,6 +3,7 @@
 //! per area.
 
 mod authorizer;
+mod caches;
 mod edge;
 mod events;
 mod faults;
