@@ -410,6 +410,38 @@ impl World {
         ItemKey::new(self.tables.get(table).expect("table"), key)
     }
 
+    /// The item the counting proxy names, read back as it is now.
+    pub async fn item_named(&self, item: &ItemKey) -> Option<Item> {
+        let specs = Template::shipped().tables().expect("the template's tables");
+        let table = Table::ALL
+            .into_iter()
+            .find(|table| self.tables.get(*table) == Some(item.table.as_str()))?;
+        let spec = specs.iter().find(|s| s.logical_id == table.logical_id())?;
+        let mut key = Item::new();
+        for pair in item.key.split(", ") {
+            let (name, value) = pair.split_once('=')?;
+            let number = spec
+                .attributes
+                .iter()
+                .any(|(attribute, kind)| attribute == name && kind == "N");
+            let value = if number {
+                AttributeValue::N(value.to_owned())
+            } else {
+                AttributeValue::S(value.to_owned())
+            };
+            key.insert(name.to_owned(), value);
+        }
+        self.client
+            .get_item()
+            .table_name(&item.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
     /// The uid of a Twitter account on this world's user domain.
     pub async fn uid_of(&self, twitter_user_id: &str) -> String {
         self.derivation()
