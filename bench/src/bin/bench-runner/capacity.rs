@@ -723,9 +723,15 @@ fn assumptions(args: &Args, mix: [u32; 3], users: usize) -> Vec<String> {
         ),
         format!(
             "Counted after a warm-up of {} s, for {} s, on loopback: moto behind the counting \
-             proxy, the Twitter stand-in, the release binaries under the Lambda runtime API \
-             emulator.",
-            args.warm_up, args.seconds
+             proxy, the Twitter stand-in, the functions' binaries as given ({}) under the \
+             Lambda runtime API emulator.",
+            args.warm_up,
+            args.seconds,
+            args.binaries
+                .iter()
+                .map(|(_, path)| path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     ]
 }
