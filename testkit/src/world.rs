@@ -431,15 +431,7 @@ impl World {
             };
             key.insert(name.to_owned(), value);
         }
-        self.client
-            .get_item()
-            .table_name(&item.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("get item")
-            .item
+        self.get(&item.table, key).await
     }
 
     /// The uid of a Twitter account on this world's user domain.
@@ -502,9 +494,14 @@ impl World {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), AttributeValue::S((*v).to_owned())))
             .collect();
+        self.get(self.tables.get(table).expect("table"), key).await
+    }
+
+    /// One item of the table named `table_name`, read as it is now.
+    async fn get(&self, table_name: &str, key: Item) -> Option<Item> {
         self.client
             .get_item()
-            .table_name(self.tables.get(table).expect("table"))
+            .table_name(table_name)
             .set_key(Some(key))
             .consistent_read(true)
             .send()

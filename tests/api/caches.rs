@@ -63,6 +63,20 @@ fn local_mcc_login(world: &World) -> String {
     rest_event(&with(&world.login_params(), "mcc", &LOCAL_MCC.to_string()))
 }
 
+/// A login, a refresh of `refresh_token` and a check of the access token it answered, each of
+/// which must succeed: the refreshed tokens.
+async fn all_serve(world: &World, instance: &Instance, refresh_token: &str) -> Tokens {
+    let (status, body) = call(&instance.login, &local_mcc_login(world)).await;
+    Tokens::from_answer(status, &body);
+    let (status, body) = call(&instance.refresh, &refresh_event(refresh_token)).await;
+    let refreshed = Tokens::from_answer(status, &body);
+    assert_eq!(
+        effect(&instance.authorizer, &refreshed.access).await,
+        Ok("Allow".to_owned())
+    );
+    refreshed
+}
+
 /// The authorizer's policy effect for this access token, or its error.
 async fn effect(authorizer: &WorldAuthorizer, access: &str) -> Result<String, String> {
     let event = authorizer_event("GET", USER_INFO_ROUTE, &[("Authorization", access)]);
@@ -194,14 +208,7 @@ async fn a_domain_disabled_while_cached_is_refused_everywhere_after_domain_cache
     let proxy = world.counting_proxy().await;
     let instance = Instance::new(&world, &proxy);
     let tokens = world.sign_in().await;
-    let (status, body) = call(&instance.login, &local_mcc_login(&world)).await;
-    Tokens::from_answer(status, &body);
-    let (status, body) = call(&instance.refresh, &refresh_event(&tokens.refresh)).await;
-    let refreshed = Tokens::from_answer(status, &body);
-    assert_eq!(
-        effect(&instance.authorizer, &refreshed.access).await,
-        Ok("Allow".to_owned())
-    );
+    let refreshed = all_serve(&world, &instance, &tokens.refresh).await;
 
     world
         .admin
@@ -209,45 +216,22 @@ async fn a_domain_disabled_while_cached_is_refused_everywhere_after_domain_cache
         .await
         .expect("disable");
     // Within the cache's time every instance still answers from what it holds...
-    let (status, body) = call(&instance.login, &local_mcc_login(&world)).await;
-    Tokens::from_answer(status, &body);
-    let (status, body) = call(&instance.refresh, &refresh_event(&refreshed.refresh)).await;
-    let refreshed = Tokens::from_answer(status, &body);
-    assert_eq!(
-        effect(&instance.authorizer, &refreshed.access).await,
-        Ok("Allow".to_owned())
-    );
+    let refreshed = all_serve(&world, &instance, &refreshed.refresh).await;
 
     // ... and once it has passed, every function refuses.
     world.clock.advance(1);
-    let disabled = "User domain has been disabled";
-    assert_refused(
-        &call(&instance.login, &local_mcc_login(&world)).await,
-        200,
-        5104,
-        disabled,
-        "",
-    );
-    assert_refused(
-        &call(&instance.refresh, &refresh_event(&refreshed.refresh)).await,
-        200,
-        5104,
-        disabled,
-        "",
-    );
+    let refused = |answer: &(u16, Value)| {
+        assert_refused(answer, 200, 5104, "User domain has been disabled", "");
+    };
+    refused(&call(&instance.login, &local_mcc_login(&world)).await);
+    refused(&call(&instance.refresh, &refresh_event(&refreshed.refresh)).await);
     assert_eq!(
         effect(&instance.authorizer, &refreshed.access).await,
         Ok("Deny".to_owned())
     );
     // A disabled domain is cached like any other answer: read again only once it expires.
     let reads = proxy.traffic_of(&domain_item(&world)).reads();
-    assert_refused(
-        &call(&instance.login, &local_mcc_login(&world)).await,
-        200,
-        5104,
-        disabled,
-        "",
-    );
+    refused(&call(&instance.login, &local_mcc_login(&world)).await);
     assert_eq!(proxy.traffic_of(&domain_item(&world)).reads(), reads);
     assert_eq!(
         reads, 6,
