@@ -18,6 +18,8 @@ pub const DEFAULT_SESSION_MAX_SECONDS: u64 = 7_776_000;
 pub const DEFAULT_TWITTER_API_BASE: &str = "https://api.twitter.com";
 pub const DEFAULT_TWITTER_TIMEOUT_MS: u64 = 3000;
 pub const DEFAULT_SIGNING_KEYS_REFRESH_SECONDS: u64 = 300;
+pub const DEFAULT_DOMAIN_CACHE_SECONDS: u64 = 10;
+pub const DEFAULT_MCC_CACHE_SECONDS: u64 = 300;
 
 /// The tables, each named by a variable and defined by a resource of `template.yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,10 +80,29 @@ impl TableNames {
     }
 }
 
+/// How long an instance keeps what it read of a user domain and of an MCC route; 0 keeps
+/// nothing. A function that does not read a table keeps nothing of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSeconds {
+    /// `DOMAIN_CACHE_SECONDS`.
+    pub user_domain: u64,
+    /// `MCC_CACHE_SECONDS`.
+    pub mcc: u64,
+}
+
+impl CacheSeconds {
+    pub const OFF: CacheSeconds = CacheSeconds {
+        user_domain: 0,
+        mcc: 0,
+    };
+}
+
 /// Where the DynamoDB adapter finds its tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
     pub tables: TableNames,
+    /// Of the tables it reads, what it keeps and how long.
+    pub cache: CacheSeconds,
     /// `AWS_ENDPOINT_URL_DYNAMODB` (else `AWS_ENDPOINT_URL`), for a local DynamoDB; unset or
     /// empty means AWS's own.
     pub endpoint: Option<String>,
@@ -242,14 +263,39 @@ impl<F: Fn(&str) -> Option<String>> Variables<F> {
             .ok_or_else(|| ConfigError(format!("{name} must be a positive whole number")))
     }
 
-    /// The named tables, each required.
+    /// A whole number, 0 included, or `default` when unset.
+    fn whole(&self, name: &str, default: u64) -> Result<u64, ConfigError> {
+        let Some(raw) = self.value(name) else {
+            return Ok(default);
+        };
+        raw.trim()
+            .parse::<u64>()
+            .map_err(|_| ConfigError(format!("{name} must be a whole number")))
+    }
+
+    /// The named tables, each required, and the cache time of those of them that are cached.
     fn store(&self, tables: &[Table]) -> Result<StoreConfig, ConfigError> {
         let mut names = TableNames::default();
         for table in tables {
             names = names.with(*table, self.required(table.variable())?);
         }
+        let cached = |table: Table, name: &str, default: u64| {
+            if tables.contains(&table) {
+                self.whole(name, default)
+            } else {
+                Ok(0)
+            }
+        };
         Ok(StoreConfig {
             tables: names,
+            cache: CacheSeconds {
+                user_domain: cached(
+                    Table::UserDomain,
+                    "DOMAIN_CACHE_SECONDS",
+                    DEFAULT_DOMAIN_CACHE_SECONDS,
+                )?,
+                mcc: cached(Table::Mcc, "MCC_CACHE_SECONDS", DEFAULT_MCC_CACHE_SECONDS)?,
+            },
             endpoint: self.endpoint("AWS_ENDPOINT_URL_DYNAMODB"),
         })
     }
@@ -542,6 +588,63 @@ mod tests {
         let authorizer = AuthorizerConfig::from_lookup(lookup(&ALL_SET)).expect("config");
         assert_eq!(authorizer.verifying.keys.name, "/stack/public-keys");
         assert_eq!(authorizer.verifying.keys_refresh_seconds, 300);
+    }
+
+    #[test]
+    fn the_functions_that_read_the_config_tables_cache_them_by_default() {
+        let cache = |config: Result<StoreConfig, ConfigError>| config.expect("config").cache;
+        let both = CacheSeconds {
+            user_domain: 10,
+            mcc: 300,
+        };
+        let domain_only = CacheSeconds {
+            user_domain: 10,
+            mcc: 0,
+        };
+        assert_eq!(cache(login(&ALL_SET).map(|c| c.store)), both);
+        let store = |config: Result<RefreshConfig, ConfigError>| config.map(|c| c.store);
+        assert_eq!(
+            cache(store(RefreshConfig::from_lookup(lookup(&ALL_SET)))),
+            domain_only
+        );
+        let authorizer = AuthorizerConfig::from_lookup(lookup(&ALL_SET)).map(|c| c.store);
+        assert_eq!(cache(authorizer), domain_only);
+        let logout = LogoutConfig::from_lookup(lookup(&ALL_SET)).map(|c| c.store);
+        assert_eq!(cache(logout), CacheSeconds::OFF);
+    }
+
+    #[test]
+    fn cache_times_are_whole_numbers_and_zero_turns_a_cache_off() {
+        let mut pairs = ALL_SET.to_vec();
+        pairs.extend([("DOMAIN_CACHE_SECONDS", "0"), ("MCC_CACHE_SECONDS", " 45 ")]);
+        let config = login(&pairs).expect("config");
+        assert_eq!(
+            config.store.cache,
+            CacheSeconds {
+                user_domain: 0,
+                mcc: 45
+            }
+        );
+        for name in ["DOMAIN_CACHE_SECONDS", "MCC_CACHE_SECONDS"] {
+            for bad in ["-1", "10s", "1.5"] {
+                let mut pairs = ALL_SET.to_vec();
+                pairs.push((name, bad));
+                assert_eq!(
+                    login(&pairs),
+                    Err(ConfigError(format!("{name} must be a whole number"))),
+                    "{name}={bad}"
+                );
+            }
+        }
+        // A function that reads neither table does not judge them.
+        let mut pairs = ALL_SET.to_vec();
+        pairs.extend([("DOMAIN_CACHE_SECONDS", "x"), ("MCC_CACHE_SECONDS", "x")]);
+        assert!(LogoutConfig::from_lookup(lookup(&pairs)).is_ok());
+        assert!(UserInfoConfig::from_lookup(lookup(&pairs)).is_ok());
+        let mut pairs = ALL_SET.to_vec();
+        pairs.push(("MCC_CACHE_SECONDS", "x"));
+        assert!(RefreshConfig::from_lookup(lookup(&pairs)).is_ok());
+        assert!(AuthorizerConfig::from_lookup(lookup(&pairs)).is_ok());
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub struct DirectoryEntry {
     pub mcc_data_center: Option<Field<String>>,
 }
 
-/// Reads the config tables a login needs: the user domain and the MCC route, in one request.
+/// Reads the config tables a login needs: the user domain and the MCC route, in at most one
+/// request (none when the instance holds both).
 pub trait DomainDirectory {
     fn lookup(
         &self,
@@ -74,7 +75,8 @@ pub enum DomainRead {
     Skip,
 }
 
-/// Reads a presented token's state in one request.
+/// Reads a presented token's state in one request. The user domain's state may be as much
+/// older as the instance keeps it (`DOMAIN_CACHE_SECONDS`).
 pub trait TokenReader {
     fn token_state(
         &self,

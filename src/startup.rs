@@ -46,13 +46,14 @@ pub async fn aws() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
-/// The DynamoDB adapter on the configured tables, with the SDK's limits.
-pub fn dynamo_store(aws: &SdkConfig, store: &StoreConfig) -> DynamoStore {
+/// The DynamoDB adapter on the configured tables, with the SDK's limits and the instance's
+/// caches of the config tables, whose entries age by `clock`.
+pub fn dynamo_store(aws: &SdkConfig, store: &StoreConfig, clock: Arc<dyn Clock>) -> DynamoStore {
     let mut builder = aws_sdk_dynamodb::config::Builder::from(aws);
     builder.set_endpoint_url(store.endpoint.clone());
     let client =
         aws_sdk_dynamodb::Client::from_conf(with_limits(builder, &Limits::default()).build());
-    DynamoStore::new(client, store.tables.clone())
+    DynamoStore::new(client, store.tables.clone()).with_caches(store.cache, clock)
 }
 
 pub fn secrets_client(aws: &SdkConfig, secret: &SecretConfig) -> aws_sdk_secretsmanager::Client {

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use testkit::capture::Captured;
 use testkit::events::{USER_INFO_ROUTE, authorizer_event, rest_event};
 use testkit::prelude::*;
-use twitter_auth_login::config::Table;
+use twitter_auth_login::config::{
+    CacheSeconds, DEFAULT_DOMAIN_CACHE_SECONDS, DEFAULT_MCC_CACHE_SECONDS, Table,
+};
 use twitter_auth_login::endpoints::authorizer::UNAUTHORIZED;
 use twitter_auth_login::http::{Endpoint, edge};
 use twitter_auth_login::invocation::{Handler, Invocation};
@@ -99,7 +101,13 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
     }))
     .expect("the only subscriber of this binary");
 
-    let world = World::new().await;
+    // With the caches on: the instances hold the domain's secret and apps' secrets, and
+    // nothing of them may reach a line.
+    let mut world = World::new().await;
+    world.caches = CacheSeconds {
+        user_domain: DEFAULT_DOMAIN_CACHE_SECONDS,
+        mcc: DEFAULT_MCC_CACHE_SECONDS,
+    };
     let (login, refresh, logout) = (world.login(), world.refresh(), world.logout());
     let (user_info, token_authorizer) = (world.user_info(), world.authorizer());
     let id = |n: usize| REQUESTS[n].request_id;

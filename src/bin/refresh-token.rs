@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
     let config: RefreshConfig = startup::configure()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let aws = startup::aws().await;
-    let store = startup::dynamo_store(&aws, &config.store);
+    let store = startup::dynamo_store(&aws, &config.store, clock.clone());
     let (keys, derivation) = startup::signing(&aws, &config.signing, clock.clone());
     let rules = TokenRules::refresh(config.lifetimes.session_max, config.refresh_reuse_grace);
     let issuer = PairIssuer::new(keys, config.signing.issuer, config.lifetimes);

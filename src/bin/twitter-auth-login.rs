@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     let config: LoginConfig = startup::configure()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let aws = startup::aws().await;
-    let store = startup::dynamo_store(&aws, &config.store);
+    let store = startup::dynamo_store(&aws, &config.store, clock.clone());
     let (keys, derivation) = startup::signing(&aws, &config.signing, clock.clone());
     let twitter = TwitterClient::new(&config.twitter.api_base, config.twitter.timeout)
         .inspect_err(|why| tracing::error!("refusing to start: {why}"))?;

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
     let config: LogoutConfig = startup::configure()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let aws = startup::aws().await;
-    let store = startup::dynamo_store(&aws, &config.store);
+    let store = startup::dynamo_store(&aws, &config.store, clock.clone());
     let keys = startup::verifying(&aws, &config.verifying, clock.clone());
     let verifier = AccessTokenVerifier::new(keys, config.verifying.issuer);
     let check = TokenCheck::new(TokenRules::access(config.session_max), clock);

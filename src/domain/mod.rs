@@ -10,11 +10,13 @@
 //! - [`derivation`]: the keyed `uid` and a refresh token's successor, from the stack's
 //!   derivation secret.
 //! - [`secret`] and [`clock`]: a string that never reaches a log, and the one clock.
+//! - [`read_cache`]: what an instance keeps of what it read, and for how long.
 
 pub mod access_token;
 pub mod clock;
 pub mod derivation;
 pub mod grant;
+pub mod read_cache;
 pub mod secret;
 pub mod session;
 pub mod token;

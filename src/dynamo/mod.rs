@@ -3,23 +3,27 @@
 //! from.
 
 pub mod attr;
+pub mod caches;
 mod directory;
 pub mod items;
 pub mod sessions;
 mod users;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
-use crate::config::{Table, TableNames};
+use crate::config::{CacheSeconds, Table, TableNames};
+use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::invocation::deadline::Dependency;
 pub use crate::sdk::Limits;
 use crate::sdk::{self, classify};
+use caches::ReadCaches;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -37,16 +41,36 @@ pub fn with_limits(
 const BATCH_GET_ROUNDS: usize = 2;
 
 /// The adapter. It implements every port; each function is handed it only through the ports
-/// its logic names, and its IAM role allows only those calls.
+/// its logic names, and its IAM role allows only those calls. Clones share its caches.
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     tables: TableNames,
+    caches: Arc<ReadCaches>,
 }
 
 impl DynamoStore {
+    /// A store that keeps nothing of what it reads.
     pub fn new(client: Client, tables: TableNames) -> Self {
-        DynamoStore { client, tables }
+        DynamoStore {
+            client,
+            tables,
+            caches: Arc::new(ReadCaches::off()),
+        }
+    }
+
+    /// The same store, keeping what it reads of the config tables as `seconds` say, from now on
+    /// in caches of its own.
+    pub fn with_caches(self, seconds: CacheSeconds, clock: Arc<dyn Clock>) -> Self {
+        DynamoStore {
+            caches: Arc::new(ReadCaches::new(seconds, clock)),
+            ..self
+        }
+    }
+
+    /// What this instance keeps of the config tables.
+    pub fn caches(&self) -> &ReadCaches {
+        &self.caches
     }
 
     /// A table's name; every function is configured with the tables its ports use.

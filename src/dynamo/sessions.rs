@@ -154,13 +154,20 @@ impl TokenReader for DynamoStore {
                 keys(session_key(&route.uid, &route.session_id), true, None)?,
             ),
         ]);
-        let domain_table = if domain == DomainRead::Include {
+        // The user domain's state from the instance's cache when it holds it; else read with
+        // the token, eventually consistent, as the login reads it.
+        let states = &self.caches().domain_states;
+        let cached = match domain {
+            DomainRead::Include => states.get(&route.user_domain),
+            DomainRead::Skip => None,
+        };
+        let domain_table = if domain == DomainRead::Include && cached.is_none() {
             let table = self.table(Table::UserDomain)?;
             wanted.insert(
                 table.to_owned(),
                 keys(
                     items::domain_key(route.user_domain.as_str()),
-                    true,
+                    false,
                     // Only whether it is enabled: no secret leaves the table here.
                     Some(&[attr::USER_DOMAIN, attr::ENABLED]),
                 )?,
@@ -170,6 +177,7 @@ impl TokenReader for DynamoStore {
             None
         };
 
+        let domain_read = states.read_started();
         let mut found = self.batch_get(wanted).await?;
         let mut first = |table: &str| {
             found
@@ -182,9 +190,16 @@ impl TokenReader for DynamoStore {
         let session = first(session_table)
             .map(|item| items::session_record(&item))
             .transpose()?;
-        let domain = domain_table
-            .and_then(&mut first)
-            .map(|item| items::domain_state(route.user_domain.as_str(), &item));
+        let domain = match (cached, domain_table) {
+            (Some(cached), _) => cached,
+            (None, Some(table)) => {
+                let read =
+                    first(table).map(|item| items::domain_state(route.user_domain.as_str(), &item));
+                states.insert(route.user_domain.clone(), read.clone(), domain_read);
+                read
+            }
+            (None, None) => None,
+        };
         Ok(TokenState {
             token,
             session,

@@ -2,9 +2,10 @@
 //! demand: the fault tests point the function's DynamoDB or Twitter client at it.
 //!
 //! In front of moto it also keeps DynamoDB's promise that moto does not: a `TransactWriteItems`
-//! repeated with the same `ClientRequestToken` answers success without writing again.
+//! repeated with the same `ClientRequestToken` answers success without writing again. And it
+//! counts what every request does to each item ([`crate::traffic`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::server::{Reply, Server, loopback_any_port, reply};
+use crate::traffic::{ItemKey, ItemTraffic, Traffic};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -78,6 +80,7 @@ struct State {
     /// Transactions by ClientRequestToken, with their answers, for repeats.
     transactions: Mutex<HashMap<String, Transaction>>,
     tokens: Mutex<Vec<String>>,
+    traffic: Mutex<Traffic>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -108,6 +111,7 @@ impl FaultyServer {
             operations: Mutex::new(Vec::new()),
             transactions: Mutex::new(HashMap::new()),
             tokens: Mutex::new(Vec::new()),
+            traffic: Mutex::new(Traffic::default()),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let shared = Arc::clone(&state);
@@ -158,6 +162,31 @@ impl FaultyServer {
     /// The DynamoDB operation of every request so far, in order: `BatchGetItem`, ...
     pub fn operations(&self) -> Vec<String> {
         lock(&self.state.operations).clone()
+    }
+
+    /// Tells the proxy each table's key attributes, so that it can name the item a `Put`
+    /// writes (`World::key_attributes`).
+    pub fn set_key_attributes(&self, key_attributes: HashMap<String, Vec<String>>) {
+        lock(&self.state.traffic).set_key_attributes(key_attributes);
+    }
+
+    /// What the requests received so far did to each item.
+    pub fn item_traffic(&self) -> BTreeMap<ItemKey, ItemTraffic> {
+        lock(&self.state.traffic).items().clone()
+    }
+
+    /// What the requests did to one item.
+    pub fn traffic_of(&self, item: &ItemKey) -> ItemTraffic {
+        lock(&self.state.traffic)
+            .items()
+            .get(item)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The counts so far, counting again from none.
+    pub fn take_item_traffic(&self) -> BTreeMap<ItemKey, ItemTraffic> {
+        lock(&self.state.traffic).take()
     }
 
     /// Requests that met the fault.
@@ -218,6 +247,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Reply {
     if let Some(token) = &token {
         lock(&state.tokens).push(token.clone());
     }
+    lock(&state.traffic).count(&operation, &body);
     let Some(fault) = fault else {
         return forward_keeping_promise(state, upstream, parts, body, token).await;
     };

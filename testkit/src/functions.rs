@@ -101,6 +101,39 @@ impl Function {
         }
     }
 
+    /// The variables it reads that have a default: each one it refuses to start with when
+    /// malformed (the SDK's endpoint and log variables are never refused, and are not listed).
+    pub fn optional_variables(self) -> &'static [&'static str] {
+        match self {
+            Function::Login => &[
+                "ACCESS_TOKEN_TTL_SECONDS",
+                "REFRESH_TOKEN_TTL_SECONDS",
+                "SESSION_MAX_SECONDS",
+                "TWITTER_API_BASE",
+                "TWITTER_TIMEOUT_MS",
+                "SIGNING_KEYS_REFRESH_SECONDS",
+                "DOMAIN_CACHE_SECONDS",
+                "MCC_CACHE_SECONDS",
+            ],
+            Function::Refresh => &[
+                "ACCESS_TOKEN_TTL_SECONDS",
+                "REFRESH_TOKEN_TTL_SECONDS",
+                "SESSION_MAX_SECONDS",
+                "REFRESH_REUSE_GRACE_SECONDS",
+                "SIGNING_KEYS_REFRESH_SECONDS",
+                "DOMAIN_CACHE_SECONDS",
+            ],
+            Function::Authorizer => &[
+                "SESSION_MAX_SECONDS",
+                "SIGNING_KEYS_REFRESH_SECONDS",
+                "DOMAIN_CACHE_SECONDS",
+            ],
+            Function::Logout => &["SESSION_MAX_SECONDS", "SIGNING_KEYS_REFRESH_SECONDS"],
+            Function::TokenKeys => &["SIGNING_KEYS_REFRESH_SECONDS"],
+            Function::UserInfo | Function::KeyRotation => &[],
+        }
+    }
+
     /// Whether its configuration loads from these variables: what its start-up decides.
     pub fn configure(self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         match self {

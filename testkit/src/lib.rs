@@ -6,7 +6,8 @@
 //!   functions wired to them); [`functions`]: the list of functions, and all of them in process.
 //! - [`events`] builds the events the functions receive; [`invoke`] invokes the functions as
 //!   Lambda would; [`stored`] reads what they stored.
-//! - [`twitter`], [`faulty`], [`gateway`], [`moto`] and [`server`]: the stand-ins on loopback.
+//! - [`twitter`], [`faulty`], [`gateway`], [`moto`] and [`server`]: the stand-ins on loopback;
+//!   [`traffic`]: what DynamoDB requests do to each item, as the fault proxy counts it.
 //! - [`forge`]: access tokens an attacker could make from a genuine one.
 //! - [`memory`]: in-memory adapters; [`capture`]: logs kept for a test to read.
 //! - [`prelude`]: what most tests use, in one import.
@@ -26,5 +27,6 @@ pub mod moto;
 pub mod prelude;
 pub mod server;
 pub mod stored;
+pub mod traffic;
 pub mod twitter;
 pub mod world;

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use twitter_auth_admin::template::Template;
 use twitter_auth_admin::{Admin, provision};
-use twitter_auth_login::config::{Table, TableNames};
+use twitter_auth_login::config::{CacheSeconds, Table, TableNames};
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::{Lifetimes, TokenRules};
 use twitter_auth_login::domain::token::random_hex;
@@ -30,11 +30,13 @@ use twitter_auth_login::startup::{PublicKeys, SigningKeys};
 use twitter_auth_login::twitter::{TwitterClient, Url};
 
 use crate::events::{self, Params, signed_params};
+use crate::faulty::FaultyServer;
 use crate::invoke::{Tokens, call};
 use crate::keys::KeyStore;
 use crate::memory::ManualClock;
 use crate::moto::{PATIENT, dynamodb_client, moto_endpoint};
 use crate::stored::Item;
+use crate::traffic::ItemKey;
 use crate::twitter::{Account, TwitterStub};
 
 pub const DOMAIN: &str = "C.DM.5903.1";
@@ -143,6 +145,9 @@ pub struct World {
     pub clock: Arc<ManualClock>,
     pub lifetimes: Lifetimes,
     pub refresh_reuse_grace: u64,
+    /// What the functions' stores keep of the config tables: nothing unless a test says so,
+    /// so that every read is counted where a test counts them.
+    pub caches: CacheSeconds,
     /// Where the keys are: the process's shared key store unless a test gives its own.
     pub keys: KeyStore,
     /// Where the functions read their keys: moto, or a proxy in front of it.
@@ -226,16 +231,20 @@ impl World {
             clock: Arc::new(ManualClock::starting_now()),
             lifetimes: LIFETIMES,
             refresh_reuse_grace: REFRESH_REUSE_GRACE,
+            caches: CacheSeconds::OFF,
         }
     }
 
-    /// The DynamoDB adapter on these tables, through `endpoint` (moto, or a proxy in front).
+    /// The DynamoDB adapter on these tables, through `endpoint` (moto, or a proxy in front):
+    /// one instance's, with caches of its own as `caches` says, aging by the world's clock.
     pub fn store_via(&self, endpoint: &str, limits: Limits) -> DynamoStore {
         DynamoStore::new(dynamodb_client(endpoint, limits), self.tables.clone())
+            .with_caches(self.caches, self.clock.clone())
     }
 
     pub fn store(&self) -> DynamoStore {
         DynamoStore::new(self.function_client.clone(), self.tables.clone())
+            .with_caches(self.caches, self.clock.clone())
     }
 
     pub fn login(&self) -> WorldLogin {
@@ -360,6 +369,8 @@ impl World {
                 ("TWITTER_API_BASE", self.twitter.base_url()),
                 ("TWITTER_TIMEOUT_MS", "3000".to_owned()),
                 ("TOKEN_ISSUER", self.issuer.clone()),
+                ("DOMAIN_CACHE_SECONDS", self.caches.user_domain.to_string()),
+                ("MCC_CACHE_SECONDS", self.caches.mcc.to_string()),
             ]
             .map(|(k, v)| (k.to_owned(), v)),
         );
@@ -369,6 +380,58 @@ impl World {
                 .map(|(name, value)| (name.to_owned(), value)),
         );
         env
+    }
+
+    /// Each table's key attributes, by the table's name, as template.yaml defines them: what
+    /// the counting proxy needs to name the item a `Put` writes.
+    pub fn key_attributes(&self) -> HashMap<String, Vec<String>> {
+        let specs = Template::shipped().tables().expect("the template's tables");
+        Table::ALL
+            .into_iter()
+            .filter_map(|table| {
+                let name = self.tables.get(table)?;
+                let spec = specs.iter().find(|s| s.logical_id == table.logical_id())?;
+                let key = spec.key_schema.iter().map(|(name, _)| name.clone());
+                Some((name.to_owned(), key.collect()))
+            })
+            .collect()
+    }
+
+    /// A pass-through proxy in front of moto that counts requests, and reads and writes per
+    /// item: point a function's store at it with [`World::store_via`].
+    pub async fn counting_proxy(&self) -> FaultyServer {
+        let proxy = FaultyServer::proxy(&self.endpoint).await.expect("proxy");
+        proxy.set_key_attributes(self.key_attributes());
+        proxy
+    }
+
+    /// How the counting proxy names an item of one of these tables.
+    pub fn item_key(&self, table: Table, key: &[(&str, &str)]) -> ItemKey {
+        ItemKey::new(self.tables.get(table).expect("table"), key)
+    }
+
+    /// The item the counting proxy names, read back as it is now.
+    pub async fn item_named(&self, item: &ItemKey) -> Option<Item> {
+        let specs = Template::shipped().tables().expect("the template's tables");
+        let table = Table::ALL
+            .into_iter()
+            .find(|table| self.tables.get(*table) == Some(item.table.as_str()))?;
+        let spec = specs.iter().find(|s| s.logical_id == table.logical_id())?;
+        let mut key = Item::new();
+        for pair in item.key.split(", ") {
+            let (name, value) = pair.split_once('=')?;
+            let number = spec
+                .attributes
+                .iter()
+                .any(|(attribute, kind)| attribute == name && kind == "N");
+            let value = if number {
+                AttributeValue::N(value.to_owned())
+            } else {
+                AttributeValue::S(value.to_owned())
+            };
+            key.insert(name.to_owned(), value);
+        }
+        self.get(&item.table, key).await
     }
 
     /// The uid of a Twitter account on this world's user domain.
@@ -431,9 +494,14 @@ impl World {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), AttributeValue::S((*v).to_owned())))
             .collect();
+        self.get(self.tables.get(table).expect("table"), key).await
+    }
+
+    /// One item of the table named `table_name`, read as it is now.
+    async fn get(&self, table_name: &str, key: Item) -> Option<Item> {
         self.client
             .get_item()
-            .table_name(self.tables.get(table).expect("table"))
+            .table_name(table_name)
             .set_key(Some(key))
             .consistent_read(true)
             .send()

@@ -4,6 +4,7 @@
 
 mod access_tokens;
 mod authorizer;
+mod caches;
 mod edge;
 mod events;
 mod faults;

@@ -302,6 +302,33 @@ fn a_function_needs_only_the_variables_it_uses() {
     }
 }
 
+#[test]
+fn each_function_judges_exactly_the_optional_variables_it_reads() {
+    let every_optional: std::collections::BTreeSet<&str> = Function::ALL
+        .into_iter()
+        .flat_map(|f| f.optional_variables().iter().copied())
+        .collect();
+    for function in Function::ALL {
+        for name in &every_optional {
+            let lookup = |wanted: &str| {
+                if wanted == *name {
+                    Some(format!("x-{MARKER}"))
+                } else {
+                    ALL_VARIABLES.contains(&wanted).then(|| value_of(wanted))
+                }
+            };
+            let configured = function.configure(lookup);
+            if function.optional_variables().contains(name) {
+                let error = configured.expect_err(name);
+                assert!(error.0.starts_with(name), "{function:?}: {error}");
+                assert!(!error.0.contains(MARKER), "{function:?}: {error}");
+            } else {
+                assert_eq!(configured, Ok(()), "{function:?} does not read {name}");
+            }
+        }
+    }
+}
+
 /// A first event each function answers with a success in `world`, and what that answer is.
 async fn first_event(world: &World, function: Function) -> (String, Expected) {
     match function {

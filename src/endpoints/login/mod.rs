@@ -1,6 +1,6 @@
 //! `POST /v2/enduser/enduserapi/twitterAuthLogin`: checks 1 to 16 (numbered as in
-//! `docs/openapi.yaml`), then a new session for the end user, in exactly two DynamoDB requests
-//! (one read, one transaction).
+//! `docs/openapi.yaml`), then a new session for the end user, in at most two DynamoDB requests
+//! (one read, none when the instance holds the user domain and the route; one transaction).
 
 pub mod request;
 pub mod signature;

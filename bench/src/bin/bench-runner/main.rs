@@ -6,6 +6,8 @@
 //!                         [--env K=V]... [--no-target] [--summary FILE]
 //! bench-runner e2e [--logins 500] [--concurrency 1,32] [--operations 500] [--logout-users 20]
 //! bench-runner memory --bin PATH [--invocations 2000]
+//! bench-runner capacity --bin NAME=PATH... [--instances 4] [--seconds 60] [--users 200]
+//!                       [--mix 10,20,70]
 //! ```
 //!
 //! NAME is a function's binary name (`twitter-auth-login`, `refresh-token`, `user-logout`,
@@ -16,6 +18,7 @@
 //! A module per command, each with its options (`bench-runner COMMAND --help`); `process` runs a
 //! binary under the emulator, `shared` holds what the commands share.
 
+mod capacity;
 mod cold_start;
 mod costs;
 mod e2e;
@@ -49,6 +52,9 @@ enum Benchmark {
     E2e(e2e::Args),
     /// The login's peak memory under the emulator during a load run.
     Memory(memory::Args),
+    /// One user domain under load through K processes of each function, with the caches off
+    /// and on: the busiest item of each table, and the rate the domain sustains.
+    Capacity(capacity::Args),
 }
 
 #[tokio::main]
@@ -57,6 +63,7 @@ async fn main() {
         Benchmark::ColdStart(args) => cold_start::run(args).await,
         Benchmark::E2e(args) => e2e::run(args).await,
         Benchmark::Memory(args) => memory::run(args).await,
+        Benchmark::Capacity(args) => capacity::run(args).await,
     };
     if let Err(why) = result {
         eprintln!("bench-runner: {why}");
