@@ -175,26 +175,9 @@ async fn every_answer_of_every_endpoint_is_json_and_not_cacheable() {
     }
 }
 
-/// Every line written while `work` runs on this thread, as JSON.
-pub async fn logged_all<F: std::future::Future>(work: F) -> (F::Output, Vec<Value>) {
-    let captured = testkit::capture::Captured::default();
-    let writer = captured.clone();
-    let subscriber = twitter_auth_login::logging::subscriber("INFO", true, move || writer.clone());
-    let output = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        work.await
-    };
-    let lines = captured
-        .text()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    (output, lines)
-}
-
 /// The request lines (one per request) written while `work` runs on this thread.
 async fn logged<F: std::future::Future>(work: F) -> (F::Output, Vec<Value>) {
-    let (output, lines) = logged_all(work).await;
+    let (output, lines) = testkit::capture::logged(work).await;
     let requests = lines
         .into_iter()
         .filter(|l: &Value| l.get("request_id").is_some())

@@ -16,7 +16,6 @@ use twitter_auth_login::keys::jwk::KeyStatus;
 use twitter_auth_login::secrets::rotation::Step;
 
 use crate::access_tokens::authorized;
-use crate::edge::logged_all;
 use crate::{assert_refused, login, logout, refresh};
 
 /// A world with a key store of its own, to rotate or break.
@@ -201,7 +200,7 @@ async fn a_key_store_that_is_down_leaves_warm_instances_working_and_cold_ones_50
     proxy.inject(None, Fault::Drop);
     // Past the refresh time, so that every warm instance tries to read its keys again.
     world.clock.advance(KEYS_REFRESH_SECONDS + 1);
-    let (answers, lines) = logged_all(async {
+    let (answers, lines) = testkit::capture::logged(async {
         let login = call(&warm_login, &rest_event(&world.login_params())).await;
         let refreshed = call(&warm_refresh, &refresh_event(&first.refresh)).await;
         let rotated = Tokens::from_answer(refreshed.0, &refreshed.1);
