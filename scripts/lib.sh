@@ -52,13 +52,18 @@ sam_env() {
 }
 
 # start_local_stack STATE: what the functions need, on loopback, logging into STATE:
-#   - moto (DynamoDB, and every other AWS API on the same port) with the tables of
-#     template.yaml, seeded with local/demo.json by the admin CLI;
+#   - moto (DynamoDB, Secrets Manager, SSM, and every other AWS API on the same port) with the
+#     tables of template.yaml, seeded with local/demo.json by the admin CLI;
+#   - the keys, as a new stack has them: the signing keys' secret created without a value, the
+#     public keys' parameter publishing none, and the derivation secret (local/demo.json's
+#     derivationKeySecret, from which the demo uid of events/ is derived); then one rotation by
+#     the admin CLI, as the stack's rotation schedule rotates once at creation;
 #   - the Twitter stand-in, which checks OAuth 1.0a signatures.
 # They listen at the ports of local/sam-env.json (AWS_ENDPOINT_URL_DYNAMODB, TWITTER_API_BASE),
 # unless DYNAMODB_PORT or TWITTER_PORT say otherwise. Exports every variable of that file
-# (pointed at the ports in use) with loopback credentials, so that the admin CLI and the
-# functions find the stack; appends the pids to STACK_PIDS. Needs target/debug built.
+# (pointed at the ports in use; SIGNING_KEYS_SECRET, PUBLIC_KEYS_PARAMETER and
+# DERIVATION_KEY_SECRET name the keys) with loopback credentials, so that the admin CLI and the
+# functions find the stack; appends the pids to STACK_PIDS. Needs target/debug built and .venv.
 start_local_stack() {
     local state=$1 dynamodb_port twitter_port name
     dynamodb_port=${DYNAMODB_PORT:-$(sam_env AWS_ENDPOINT_URL_DYNAMODB | sed 's|.*:||; s|/.*||')}
@@ -87,7 +92,7 @@ PY
     for name in $(python3 -c 'import json; print(*json.load(open("local/sam-env.json"))["Parameters"])'); do
         export "$name=$(sam_env "$name")"
         # moto serves every AWS API on its one port.
-        if [[ $name == AWS_ENDPOINT_URL_* ]]; then export "$name=$DYNAMODB_TEST_ENDPOINT"; fi
+        if [[ $name == AWS_ENDPOINT_URL* ]]; then export "$name=$DYNAMODB_TEST_ENDPOINT"; fi
     done
     export TWITTER_API_BASE="http://127.0.0.1:$twitter_port"
     export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
@@ -100,4 +105,20 @@ PY
     demo consumerSecret | $admin add-app "$(demo userDomain)" "$(demo appId)" --consumer-key "$(demo consumerKey)"
     python3 -c "import json; [print(k, v) for k, v in json.load(open('local/demo.json'))['mccRoutes'].items()]" |
         while read -r mcc data_center; do $admin set-mcc "$mcc" "$data_center"; done
+
+    # The keys as CloudFormation creates them (the derivation secret's value read from the demo
+    # data, never passed on a command line), then the first rotation.
+    .venv/bin/python - <<'PY'
+import json, os
+import boto3
+region = os.environ["AWS_REGION"]
+secrets = boto3.client("secretsmanager", region_name=region,
+                       endpoint_url=os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
+secrets.create_secret(Name=os.environ["SIGNING_KEYS_SECRET"])
+secrets.create_secret(Name=os.environ["DERIVATION_KEY_SECRET"],
+                      SecretString=json.load(open("local/demo.json"))["derivationKeySecret"])
+boto3.client("ssm", region_name=region, endpoint_url=os.environ["AWS_ENDPOINT_URL_SSM"]).put_parameter(
+    Name=os.environ["PUBLIC_KEYS_PARAMETER"], Value='{"keys":[]}', Type="String")
+PY
+    $admin rotate-signing-keys | tee "$state/keys.log"
 }

@@ -1,10 +1,10 @@
 //! The tables, created exactly as `template.yaml` defines them: the template is the one place
-//! their key schema and TTL are written, and local runs and tests create them from there.
+//! their key schema, local indexes and TTL are written, and local runs and tests create them from there.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use twitter_auth_login::config::{Table, TableNames};
 
@@ -59,13 +59,33 @@ pub async fn create_table(
             .map_err(invalid)?;
         request = request.attribute_definitions(definition);
     }
-    for (attribute, kind) in &spec.key_schema {
-        let element = KeySchemaElement::builder()
-            .attribute_name(attribute)
-            .key_type(KeyType::from(kind.as_str()))
+    let key_schema = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .map(|(attribute, kind)| {
+                KeySchemaElement::builder()
+                    .attribute_name(attribute)
+                    .key_type(KeyType::from(kind.as_str()))
+                    .build()
+                    .map_err(invalid)
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    request = request.set_key_schema(Some(key_schema(&spec.key_schema)?));
+    for index in &spec.local_indexes {
+        let projection = Projection::builder()
+            .projection_type(ProjectionType::from(index.projection.as_str()))
+            .set_non_key_attributes(
+                (!index.non_key_attributes.is_empty()).then(|| index.non_key_attributes.clone()),
+            )
+            .build();
+        let index = LocalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .set_key_schema(Some(key_schema(&index.key_schema)?))
+            .projection(projection)
             .build()
             .map_err(invalid)?;
-        request = request.key_schema(element);
+        request = request.local_secondary_indexes(index);
     }
     request
         .send()

@@ -12,11 +12,16 @@ use twitter_auth_login::domain::token::random_hex;
 
 const CLI: &str = env!("CARGO_BIN_EXE_twitter-auth-admin");
 
-/// Each table as template.yaml defines it: key schema (name, type, HASH | RANGE) and TTL.
+/// An attribute of a key schema: name, type, HASH | RANGE.
+type Key = (&'static str, &'static str, &'static str);
+
+/// Each table as template.yaml defines it: key schema, local indexes (name, key schema) and
+/// TTL.
 struct Expected {
     table: Table,
     flag: &'static str,
-    keys: &'static [(&'static str, &'static str, &'static str)],
+    keys: &'static [Key],
+    indexes: &'static [(&'static str, &'static [Key])],
     ttl: Option<&'static str>,
 }
 
@@ -25,30 +30,38 @@ const EXPECTED: [Expected; 5] = [
         table: Table::UserDomain,
         flag: "--user-domain-table",
         keys: &[("userDomain", "S", "HASH")],
+        indexes: &[],
         ttl: None,
     },
     Expected {
         table: Table::Mcc,
         flag: "--mcc-table",
         keys: &[("mcc", "N", "HASH")],
+        indexes: &[],
         ttl: None,
     },
     Expected {
         table: Table::Token,
         flag: "--token-table",
         keys: &[("tokenHash", "S", "HASH")],
+        indexes: &[],
         ttl: Some("expirationTime"),
     },
     Expected {
         table: Table::Session,
         flag: "--session-table",
         keys: &[("uid", "S", "HASH"), ("sessionId", "S", "RANGE")],
+        indexes: &[(
+            "ActiveSessions",
+            &[("uid", "S", "HASH"), ("activeSince", "N", "RANGE")],
+        )],
         ttl: Some("expirationTime"),
     },
     Expected {
         table: Table::User,
         flag: "--user-table",
         keys: &[("uid", "S", "HASH")],
+        indexes: &[],
         ttl: None,
     },
 ];
@@ -210,10 +223,41 @@ impl Cli {
         let mut expected_attributes: Vec<(String, String)> = expected
             .keys
             .iter()
+            .chain(expected.indexes.iter().flat_map(|(_, keys)| keys.iter()))
             .map(|(n, t, _)| ((*n).to_owned(), (*t).to_owned()))
             .collect();
         expected_attributes.sort();
+        expected_attributes.dedup();
         assert_eq!(attributes, expected_attributes, "{name}: attributes");
+        let indexes: Vec<(String, Vec<(String, String)>)> = table
+            .local_secondary_indexes()
+            .iter()
+            .map(|index| {
+                let keys = index
+                    .key_schema()
+                    .iter()
+                    .map(|k| {
+                        (
+                            k.attribute_name().to_owned(),
+                            k.key_type().as_str().to_owned(),
+                        )
+                    })
+                    .collect();
+                (index.index_name().unwrap_or_default().to_owned(), keys)
+            })
+            .collect();
+        let expected_indexes: Vec<(String, Vec<(String, String)>)> = expected
+            .indexes
+            .iter()
+            .map(|(index, keys)| {
+                let keys = keys
+                    .iter()
+                    .map(|(n, _, k)| ((*n).to_owned(), (*k).to_owned()))
+                    .collect();
+                ((*index).to_owned(), keys)
+            })
+            .collect();
+        assert_eq!(indexes, expected_indexes, "{name}: local indexes");
         assert_eq!(
             table.billing_mode_summary().and_then(|b| b.billing_mode()),
             Some(&BillingMode::PayPerRequest),

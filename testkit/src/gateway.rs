@@ -1,9 +1,12 @@
 //! A local API Gateway: serves every route of `template.yaml` on one loopback port as the
-//! deployed REST API would. It turns each request into the proxy event the function gets, runs
-//! the route's Lambda authorizer first (with its cache, keyed by the identity header), answers
-//! the authorizer's refusals with the template's gateway responses, and passes the function's
-//! answer back. Routes, authorizers, cache time and gateway responses are all read from the
-//! template (`twitter_auth_admin::template`), never written a second time.
+//! deployed REST API would, under its stage: those at the stage's root (`/prod/.well-known/...`)
+//! and those with path parameters (`/prod/.../sessions/{sessionId}`) alike. It turns each
+//! request into the proxy event the function gets (`resource` the route's path, `path` the
+//! request's, `pathParameters` what the one gave the other), runs the route's Lambda
+//! authorizer first (with its cache, keyed by the identity header), answers the authorizer's
+//! refusals with the template's gateway responses, and passes the function's answer back.
+//! Routes, authorizers, cache time and gateway responses are all read from the template
+//! (`twitter_auth_admin::template`), never written a second time.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -195,17 +198,24 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
     let api = &state.api;
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_ascii_uppercase();
+    // The path under the stage: `/prod` itself is the stage's root, `/`.
     let stage_prefix = format!("/{}", api.stage);
-    let resource = parts.uri.path().strip_prefix(&stage_prefix).unwrap_or("");
-    let Some(route) = api
-        .routes
-        .iter()
-        .find(|r| r.method == method && r.path == resource)
-    else {
+    let path = match parts.uri.path().strip_prefix(&stage_prefix) {
+        Some("") => "/".to_owned(),
+        Some(under) if under.starts_with('/') => under.to_owned(),
+        _ => String::new(),
+    };
+    let Some((route, path_parameters)) = find_route(&api.routes, &method, &path) else {
         return (
             gateway_reply(&gateway_response(api, "MISSING_AUTHENTICATION_TOKEN")),
             "no such route",
         );
+    };
+    let request = Matched {
+        method: &method,
+        route,
+        path: &path,
+        path_parameters: &path_parameters,
     };
     let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
         return (reply(400, "text/plain", "unreadable body"), "bad request");
@@ -222,9 +232,10 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let request_id = crate::invoke::fresh_request_id();
+    // The request's own path, not its route's template: as API Gateway gives it.
     let method_arn = format!(
-        "arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{}/{method}{}",
-        api.stage, route.path
+        "arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{}/{method}{path}",
+        api.stage
     );
 
     let mut context = None;
@@ -265,8 +276,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
                     .fetch_add(1, Ordering::SeqCst);
                 note = "authorizer asked";
                 let event = authorizer_event(
-                    &method,
-                    route,
+                    &request,
                     &method_arn,
                     &headers,
                     &query,
@@ -308,8 +318,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
     }
 
     let event = proxy_event(
-        &method,
-        route,
+        &request,
         &headers,
         &query,
         &body,
@@ -317,13 +326,91 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
         &api.stage,
         &request_id,
     );
-    match state.invoker.invoke(&route.function, event).await {
+    match state.invoker.invoke(&request.route.function, event).await {
         Ok(response) => (function_reply(&response), note),
         Err(_) => (
             gateway_reply(&gateway_response(api, "INTEGRATION_FAILURE")),
             "function failed",
         ),
     }
+}
+
+/// A request matched to its route, with the path parameters its path gave.
+struct Matched<'a> {
+    method: &'a str,
+    route: &'a Route,
+    /// The request's path under the stage.
+    path: &'a str,
+    path_parameters: &'a [(String, String)],
+}
+
+/// Path parameters, by name, in the order of the route's path.
+type PathParameters = Vec<(String, String)>;
+
+/// How a route's path matched a request's: which of its parts were literal (compared from the
+/// left, `true` before `false`), and the parameters the others took.
+type PathMatch = (Vec<bool>, PathParameters);
+
+/// The route of `method` whose path matches `path`, and the path parameters it takes from it:
+/// a `{name}` part of a route's path matches one non-empty segment, a final `{name+}` the
+/// rest of the path. Where several match, API Gateway takes the one with literal parts
+/// before parameters, from the left.
+fn find_route<'a>(
+    routes: &'a [Route],
+    method: &str,
+    path: &str,
+) -> Option<(&'a Route, PathParameters)> {
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let mut best: Option<(&Route, PathMatch)> = None;
+    for route in routes.iter().filter(|r| r.method == method) {
+        let Some(matched) = match_path(&route.path, &segments) else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(_, better)| matched.0 > better.0) {
+            best = Some((route, matched));
+        }
+    }
+    best.map(|(route, (_, parameters))| (route, parameters))
+}
+
+/// How a route's path matches these segments, if it does; parameters percent-decoded, as API
+/// Gateway gives them.
+fn match_path(template: &str, segments: &[&str]) -> Option<PathMatch> {
+    let parts: Vec<&str> = template.split('/').skip(1).collect();
+    let mut literals = Vec::new();
+    let mut parameters = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let parameter = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'));
+        match parameter {
+            Some(name) if name.ends_with('+') && i + 1 == parts.len() => {
+                let rest = segments.get(i..).filter(|rest| !rest.is_empty())?.join("/");
+                if rest.is_empty() {
+                    return None;
+                }
+                parameters.push((name.trim_end_matches('+').to_owned(), decode(&rest)));
+                literals.push(false);
+                return Some((literals, parameters));
+            }
+            Some(name) => {
+                let segment = segments.get(i).filter(|s| !s.is_empty())?;
+                parameters.push((name.to_owned(), decode(segment)));
+                literals.push(false);
+            }
+            None => {
+                if segments.get(i) != Some(part) {
+                    return None;
+                }
+                literals.push(true);
+            }
+        }
+    }
+    (segments.len() == parts.len()).then_some((literals, parameters))
+}
+
+fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A policy allows `arn` when an Allow statement covers it and no Deny does.
@@ -369,8 +456,7 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 }
 
 fn authorizer_event(
-    method: &str,
-    route: &Route,
+    request: &Matched,
     method_arn: &str,
     headers: &[(String, String)],
     query: &[(String, String)],
@@ -382,33 +468,43 @@ fn authorizer_event(
     json!({
         "type": "REQUEST",
         "methodArn": method_arn,
-        "resource": route.path,
-        "path": route.path,
-        "httpMethod": method,
+        "resource": request.route.path,
+        "path": request.path,
+        "httpMethod": request.method,
         "headers": single_headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
         "multiValueQueryStringParameters": multi_query,
-        "pathParameters": {},
+        "pathParameters": parameters(request.path_parameters).unwrap_or_else(|| json!({})),
         "stageVariables": {},
         "requestContext": {
-            "path": format!("/{stage}{}", route.path),
+            "path": format!("/{stage}{}", request.path),
             "accountId": ACCOUNT_ID,
             "resourceId": "local",
             "stage": stage,
             "requestId": request_id,
             "identity": {"sourceIp": "127.0.0.1"},
-            "resourcePath": route.path,
-            "httpMethod": method,
+            "resourcePath": request.route.path,
+            "httpMethod": request.method,
             "apiId": API_ID
         }
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The path parameters as an event gives them: an object, or none at all.
+fn parameters(pairs: &[(String, String)]) -> Option<Value> {
+    (!pairs.is_empty()).then(|| {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                .collect(),
+        )
+    })
+}
+
 fn proxy_event(
-    method: &str,
-    route: &Route,
+    request: &Matched,
     headers: &[(String, String)],
     query: &[(String, String)],
     body: &[u8],
@@ -432,24 +528,24 @@ fn proxy_event(
         "stage": stage,
         "requestId": request_id,
         "identity": {"sourceIp": "127.0.0.1"},
-        "resourcePath": route.path,
-        "httpMethod": method,
+        "resourcePath": request.route.path,
+        "httpMethod": request.method,
         "apiId": API_ID,
-        "path": format!("/{stage}{}", route.path),
+        "path": format!("/{stage}{}", request.path),
         "protocol": "HTTP/1.1"
     });
     if let Some(authorizer) = authorizer {
         context["authorizer"] = authorizer;
     }
     json!({
-        "resource": route.path,
-        "path": route.path,
-        "httpMethod": method,
+        "resource": request.route.path,
+        "path": request.path,
+        "httpMethod": request.method,
         "headers": single_headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
         "multiValueQueryStringParameters": multi_query,
-        "pathParameters": null,
+        "pathParameters": parameters(request.path_parameters),
         "stageVariables": null,
         "requestContext": context,
         "body": body,
@@ -535,6 +631,72 @@ mod tests {
             gateway_response(&api, "MISSING_AUTHENTICATION_TOKEN").status,
             403
         );
+    }
+
+    #[test]
+    fn routes_match_as_api_gateway_matches_them() {
+        let api = Template::shipped().api(&HashMap::new()).expect("api");
+        let found = |method: &str, path: &str| {
+            find_route(&api.routes, method, path)
+                .map(|(route, parameters)| (route.function.clone(), parameters))
+        };
+        let none = Vec::new();
+        assert_eq!(
+            found("DELETE", "/v2/enduser/enduserapi/sessions/AbC-_1%2F2"),
+            Some((
+                "end-session".to_owned(),
+                vec![("sessionId".to_owned(), "AbC-_1/2".to_owned())]
+            ))
+        );
+        assert_eq!(
+            found("GET", "/v2/enduser/enduserapi/sessions"),
+            Some(("list-sessions".to_owned(), none.clone()))
+        );
+        assert_eq!(
+            found("GET", "/.well-known/jwks.json"),
+            Some(("token-keys".to_owned(), none.clone()))
+        );
+        for (method, path) in [
+            ("DELETE", "/v2/enduser/enduserapi/sessions/"),
+            ("DELETE", "/v2/enduser/enduserapi/sessions/a/b"),
+            ("GET", "/v2/enduser/enduserapi/sessions/a"),
+            ("POST", "/.well-known/jwks.json"),
+            ("GET", "/"),
+        ] {
+            assert_eq!(found(method, path), None, "{method} {path}");
+        }
+
+        // Literal parts win over parameters, from the left; a greedy parameter takes the rest.
+        let route = |path: &str| Route {
+            method: "GET".into(),
+            path: path.into(),
+            function: path.into(),
+            authorizer: None,
+        };
+        let routes = [
+            route("/a/{x}"),
+            route("/a/b"),
+            route("/{y}/b/c"),
+            route("/p/{rest+}"),
+            route("/"),
+        ];
+        let function =
+            |path: &str| find_route(&routes, "GET", path).map(|(r, p)| (r.path.clone(), p));
+        assert_eq!(function("/a/b"), Some(("/a/b".into(), vec![])));
+        assert_eq!(
+            function("/a/z"),
+            Some(("/a/{x}".into(), vec![("x".into(), "z".into())]))
+        );
+        assert_eq!(
+            function("/q/b/c"),
+            Some(("/{y}/b/c".into(), vec![("y".into(), "q".into())]))
+        );
+        assert_eq!(
+            function("/p/1/2/3"),
+            Some(("/p/{rest+}".into(), vec![("rest".into(), "1/2/3".into())]))
+        );
+        assert_eq!(function("/p"), None);
+        assert_eq!(function("/"), Some(("/".into(), vec![])));
     }
 
     #[test]

@@ -1,16 +1,34 @@
 //! Every sample event in `events/` (for `sam local invoke -e` and `cargo lambda invoke
 //! --data-file`) goes through its function against the demo data, so the files never rot.
 //! What each must answer is in `events/expected.txt`, which `scripts/test-sam-local` reads too.
+//! A rotation event is replayed as the file says: with this world's secret and its current
+//! version put in.
 
 use serde_json::Value;
 use testkit::functions::Function;
 use testkit::prelude::*;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::endpoints::authorizer::UNAUTHORIZED;
+use twitter_auth_login::endpoints::key_rotation::KeyRotation;
+use twitter_auth_login::invocation::{Handler, Invocation};
+
+/// What an event must answer, as `events/expected.txt` says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Answer {
+    /// The envelope's code with HTTP 200; for an authorizer, 401 is its refusal.
+    Code(u64),
+    /// HTTP 200 with a document that is not the envelope and has this member.
+    Document(String),
+    /// Nothing returned, no error.
+    Done,
+}
+
+/// The version a rotation event names as its `ClientRequestToken`, put in when it is replayed.
+const CURRENT_VERSION: &str = "{{AWSCURRENT version}}";
 
 /// The lines of `events/expected.txt`, in order: the event file, the function it is for and
-/// the code it must answer.
-fn expected(dir: &str) -> Vec<(String, Function, u64)> {
+/// what it must answer.
+fn expected(dir: &str) -> Vec<(String, Function, Answer)> {
     let manifest =
         std::fs::read_to_string(format!("{dir}/expected.txt")).expect("events/expected.txt");
     manifest
@@ -19,15 +37,20 @@ fn expected(dir: &str) -> Vec<(String, Function, u64)> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let [file, binary, code] = fields[..] else {
-                panic!("events/expected.txt: not `event function code`: {line}");
+            let [file, binary, answer] = fields[..] else {
+                panic!("events/expected.txt: not `event function answer`: {line}");
             };
             let function = Function::named(binary)
                 .unwrap_or_else(|| panic!("events/expected.txt: no function {binary}"));
-            let code = code
-                .parse()
-                .unwrap_or_else(|_| panic!("events/expected.txt: code {code}"));
-            (file.to_owned(), function, code)
+            let answer = match (answer, answer.strip_prefix("document:")) {
+                ("done", _) => Answer::Done,
+                (_, Some(member)) => Answer::Document(member.to_owned()),
+                (code, None) => Answer::Code(
+                    code.parse()
+                        .unwrap_or_else(|_| panic!("events/expected.txt: answer {code}")),
+                ),
+            };
+            (file.to_owned(), function, answer)
         })
         .collect()
 }
@@ -48,7 +71,7 @@ async fn every_sample_event_answers_as_intended() {
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 9, "events/ lost files: {files:?}");
+    assert!(files.len() >= 11, "events/ lost files: {files:?}");
     let expected = expected(dir);
     let mut listed: Vec<String> = expected.iter().map(|(file, ..)| file.clone()).collect();
     listed.sort();
@@ -58,8 +81,49 @@ async fn every_sample_event_answers_as_intended() {
     );
 
     let mut logins = 0;
-    for (name, function, code) in expected {
+    for (name, function, answer) in expected {
         let event = std::fs::read_to_string(format!("{dir}/{name}")).expect("read event");
+        if function == Function::KeyRotation {
+            assert_eq!(
+                answer,
+                Answer::Done,
+                "{name}: a rotation step answers nothing"
+            );
+            // The local stack's names, put in as a replay does: this world's secret, and the
+            // version its rotation made current.
+            let mut json: Value = serde_json::from_str(&event).expect("json");
+            assert_eq!(json["ClientRequestToken"], CURRENT_VERSION, "{name}");
+            json["ClientRequestToken"] = world.keys.current_version().await.into();
+            json["SecretId"] = world.keys.signing_secret.clone().into();
+            let rotation = KeyRotation::new(world.keys.rotation());
+            let event = serde_json::from_value(json).expect("a rotation event");
+            rotation
+                .handle(event, &Invocation::new(context()))
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {}", e.error_message));
+            continue;
+        }
+        if let Answer::Document(member) = &answer {
+            let (status, body) = match function {
+                Function::TokenKeys => call(&world.token_keys(), &event).await,
+                _ => panic!("{name}: {function:?} answers no document"),
+            };
+            assert_eq!(status, 200, "{name}");
+            assert!(
+                body.get("code").is_none(),
+                "{name}: not the envelope: {body}"
+            );
+            assert!(
+                body[member.as_str()]
+                    .as_array()
+                    .is_some_and(|keys| !keys.is_empty()),
+                "{name}: {member}: {body}"
+            );
+            continue;
+        }
+        let Answer::Code(code) = answer else {
+            panic!("{name}: {answer:?} is not what {function:?} answers");
+        };
         if function == Function::Authorizer {
             assert_eq!(code, 401, "{name}: an authorizer's refusal is 401");
             let json: Value = serde_json::from_str(&event).expect("json");

@@ -162,8 +162,22 @@ async fn a_cached_allow_serves_another_route_and_holds_until_it_lapses() {
     let world = World::new().await;
     // A second route behind the same authorizer.
     let template = TEMPLATE.replace(
-        "        UserInfo:\n          Type: Api\n",
-        "        UserInfoAgain:\n          Type: Api\n          Properties:\n            RestApiId: !Ref LoginApi\n            Path: /v2/enduser/enduserapi/userInfoAgain\n            Method: get\n            Auth:\n              Authorizer: TokenAuthorizer\n        UserInfo:\n          Type: Api\n",
+        "  UserInfoMethod:\n",
+        "  ApiUserInfoAgainResource:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !Ref ApiEnduserApiResource, PathPart: userInfoAgain}
+  UserInfoAgainMethod:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref ApiUserInfoAgainResource
+      HttpMethod: GET
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref TokenAuthorizer
+      Integration:
+        Type: AWS_PROXY
+        Uri: !Sub \"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${UserInfoFunction.Arn}/invocations\"
+  UserInfoMethod:\n",
     );
     assert_ne!(template, TEMPLATE, "the second route was added");
     let gateway = local_api(&world, &template, 60).await;
