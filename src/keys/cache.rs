@@ -68,7 +68,7 @@ impl<S: KeySource> KeyCache<S> {
                 );
                 held.next_read_at = now.saturating_add(UNKNOWN_KID_REREAD_SECONDS);
             }
-            Err(_) => {}
+            Err(error) => tracing::warn!(detail = error.detail(), "keys could not be read"),
         }
     }
 

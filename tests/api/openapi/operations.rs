@@ -429,7 +429,7 @@ async fn user_info_answers_as_documented() {
 async fn discovery_answers_as_documented() {
     let mut h = Harness::with_own_keys().await;
 
-    // Cold, with the keys out of reach: 503; with a parameter that is no key set: 500.
+    // Cold, with the keys out of reach or a parameter that is no key set: 503.
     h.case_with_keys_down("the keys cannot be read", "jwks", Call::default(), 5001)
         .await;
     let parameters = testkit::keys::parameters_client(&h.world.endpoint, PATIENT);
@@ -457,7 +457,7 @@ async fn discovery_answers_as_documented() {
         "what is published is no key set",
         "jwks",
         Call::default(),
-        5000,
+        5001,
         "",
     )
     .await;
