@@ -3,8 +3,8 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use twitter_auth_login::config::{Table, TableNames};
 
@@ -30,7 +30,8 @@ pub fn named_tables(
         .collect()
 }
 
-/// Creates one table as the spec says, with its TTL, at `endpoint` (named in messages).
+/// Creates one table as the spec says, with its local indexes and TTL, at `endpoint` (named
+/// in messages).
 /// On-demand only: the template's tables are.
 pub async fn create_table(
     client: &Client,
@@ -59,13 +60,32 @@ pub async fn create_table(
             .map_err(invalid)?;
         request = request.attribute_definitions(definition);
     }
-    for (attribute, kind) in &spec.key_schema {
-        let element = KeySchemaElement::builder()
-            .attribute_name(attribute)
-            .key_type(KeyType::from(kind.as_str()))
+    let key_schema = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .map(|(attribute, kind)| {
+                KeySchemaElement::builder()
+                    .attribute_name(attribute)
+                    .key_type(KeyType::from(kind.as_str()))
+                    .build()
+                    .map_err(invalid)
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    request = request.set_key_schema(Some(key_schema(&spec.key_schema)?));
+    for index in &spec.local_indexes {
+        let mut projection =
+            Projection::builder().projection_type(ProjectionType::from(index.projection.as_str()));
+        for attribute in &index.non_key_attributes {
+            projection = projection.non_key_attributes(attribute);
+        }
+        let index = LocalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .set_key_schema(Some(key_schema(&index.key_schema)?))
+            .projection(projection.build())
             .build()
             .map_err(invalid)?;
-        request = request.key_schema(element);
+        request = request.local_secondary_indexes(index);
     }
     request
         .send()

@@ -27,6 +27,19 @@ pub struct TableSpec {
     pub key_schema: Vec<(String, String)>,
     pub billing_mode: String,
     pub ttl_attribute: Option<String>,
+    pub local_indexes: Vec<IndexSpec>,
+}
+
+/// One local secondary index of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: String,
+    /// (name, HASH | RANGE)
+    pub key_schema: Vec<(String, String)>,
+    /// ALL | KEYS_ONLY | INCLUDE
+    pub projection: String,
+    /// What INCLUDE adds to the keys.
+    pub non_key_attributes: Vec<String>,
 }
 
 /// One `AWS::Serverless::Function`.
@@ -140,7 +153,30 @@ impl Template {
                     .collect()
             };
             let ttl = &properties["TimeToLiveSpecification"];
+            let mut local_indexes = Vec::new();
+            for index in properties["LocalSecondaryIndexes"]
+                .as_vec()
+                .into_iter()
+                .flatten()
+            {
+                let name = scalar(&index["IndexName"])
+                    .ok_or(format!("{logical_id}: an index without IndexName"))?;
+                let projection = &index["Projection"];
+                local_indexes.push(IndexSpec {
+                    key_schema: pairs(&index["KeySchema"], "AttributeName", "KeyType")?,
+                    projection: scalar(&projection["ProjectionType"])
+                        .ok_or(format!("{logical_id}: index {name} without ProjectionType"))?,
+                    non_key_attributes: projection["NonKeyAttributes"]
+                        .as_vec()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(scalar)
+                        .collect(),
+                    name,
+                });
+            }
             specs.push(TableSpec {
+                local_indexes,
                 attributes: pairs(
                     &properties["AttributeDefinitions"],
                     "AttributeName",
@@ -348,9 +384,33 @@ mod tests {
         );
         assert_eq!(
             session.attributes,
-            pairs(&[("uid", "S"), ("sessionId", "S")])
+            pairs(&[("uid", "S"), ("sessionId", "S"), ("activeSince", "N")])
         );
         assert_eq!(session.ttl_attribute.as_deref(), Some("expirationTime"));
+        assert_eq!(
+            session.local_indexes,
+            [IndexSpec {
+                name: "ActiveSessions".into(),
+                key_schema: pairs(&[("uid", "HASH"), ("activeSince", "RANGE")]),
+                projection: "INCLUDE".into(),
+                non_key_attributes: [
+                    "appId",
+                    "createdAt",
+                    "lastUsedAt",
+                    "userAgent",
+                    "expirationTime",
+                    "status"
+                ]
+                .map(String::from)
+                .to_vec(),
+            }]
+        );
+        assert!(
+            tables
+                .iter()
+                .filter(|t| t.logical_id != "SessionTable")
+                .all(|t| t.local_indexes.is_empty())
+        );
 
         let user = spec(&tables, "UserTable");
         assert_eq!(user.key_schema, pairs(&[("uid", "HASH")]));
