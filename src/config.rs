@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::domain::session::Lifetimes;
+pub use crate::domain::session_cap::DEFAULT_MAX_SESSIONS_PER_USER;
 use crate::invocation::metrics::DEFAULT_NAMESPACE;
 
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECONDS: u64 = 7200;
@@ -155,6 +156,8 @@ pub struct LoginConfig {
     pub lifetimes: Lifetimes,
     pub twitter: TwitterSettings,
     pub signing: SigningConfig,
+    /// `MAX_SESSIONS_PER_USER`: the most live sessions an end user may have.
+    pub max_sessions_per_user: u64,
 }
 
 /// `refresh-token`.
@@ -379,6 +382,8 @@ impl FunctionConfig for LoginConfig {
             lifetimes: vars.lifetimes()?,
             twitter: vars.twitter()?,
             signing: vars.signing()?,
+            max_sessions_per_user: vars
+                .positive("MAX_SESSIONS_PER_USER", DEFAULT_MAX_SESSIONS_PER_USER)?,
         })
     }
 }
@@ -522,6 +527,7 @@ mod tests {
         );
         let refresh = RefreshConfig::from_lookup(lookup(&ALL_SET)).expect("config");
         assert_eq!(refresh.refresh_reuse_grace, 30);
+        assert_eq!(config.max_sessions_per_user, 100);
         assert_eq!(config.twitter.api_base.as_str(), "https://api.twitter.com/");
         assert_eq!(config.twitter.timeout, Duration::from_millis(3000));
         assert_eq!(
@@ -578,8 +584,10 @@ mod tests {
             ("SESSION_MAX_SECONDS", "900"),
             ("TWITTER_API_BASE", "http://127.0.0.1:9000"),
             ("TWITTER_TIMEOUT_MS", "250"),
+            ("MAX_SESSIONS_PER_USER", "3"),
         ]);
         let loaded = login(&pairs).expect("config");
+        assert_eq!(loaded.max_sessions_per_user, 3);
         assert_eq!(
             loaded.lifetimes,
             Lifetimes {
@@ -597,6 +605,7 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECONDS", "0"),
             ("REFRESH_TOKEN_TTL_SECONDS", "-5"),
             ("SESSION_MAX_SECONDS", "0"),
+            ("MAX_SESSIONS_PER_USER", "0"),
             ("TWITTER_TIMEOUT_MS", "3s"),
             ("TWITTER_API_BASE", "ftp://example.com"),
             ("TWITTER_API_BASE", "not a url"),

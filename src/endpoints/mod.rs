@@ -8,6 +8,7 @@ pub mod key_rotation;
 pub mod login;
 pub mod logout;
 pub mod refresh;
+pub mod revoking;
 pub mod token_check;
 pub mod token_keys;
 pub mod user_info;

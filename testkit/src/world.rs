@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use twitter_auth_admin::template::Template;
 use twitter_auth_admin::{Admin, provision};
+use twitter_auth_login::config::DEFAULT_MAX_SESSIONS_PER_USER;
 use twitter_auth_login::config::{Table, TableNames};
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::{Lifetimes, TokenRules};
@@ -143,6 +144,8 @@ pub struct World {
     pub clock: Arc<ManualClock>,
     pub lifetimes: Lifetimes,
     pub refresh_reuse_grace: u64,
+    /// `MAX_SESSIONS_PER_USER` of the world's login.
+    pub max_sessions: u64,
     /// Where the keys are: the process's shared key store unless a test gives its own.
     pub keys: KeyStore,
     /// Where the functions read their keys: moto, or a proxy in front of it.
@@ -226,6 +229,7 @@ impl World {
             clock: Arc::new(ManualClock::starting_now()),
             lifetimes: LIFETIMES,
             refresh_reuse_grace: REFRESH_REUSE_GRACE,
+            max_sessions: DEFAULT_MAX_SESSIONS_PER_USER,
         }
     }
 
@@ -253,6 +257,7 @@ impl World {
             self.seed.data_center.clone(),
             self.clock.clone(),
         )
+        .with_max_sessions(self.max_sessions)
     }
 
     /// How the world's login and refresh sign pairs: a fresh key cache, as a cold instance.
@@ -357,6 +362,7 @@ impl World {
                     self.refresh_reuse_grace.to_string(),
                 ),
                 ("SESSION_MAX_SECONDS", lifetimes.session_max.to_string()),
+                ("MAX_SESSIONS_PER_USER", self.max_sessions.to_string()),
                 ("TWITTER_API_BASE", self.twitter.base_url()),
                 ("TWITTER_TIMEOUT_MS", "3000".to_owned()),
                 ("TOKEN_ISSUER", self.issuer.clone()),

@@ -19,6 +19,8 @@ const GIVE_UP_WITHIN: Duration = Duration::from_millis(4000);
 const READ: &str = "BatchGetItem";
 const WRITE: &str = "TransactWriteItems";
 const LIST: &str = "Query";
+/// A revocation: one session's own conditional write.
+const REVOKE: &str = "UpdateItem";
 
 /// Every item of the tables the lifecycle writes, in a form that compares.
 async fn snapshot(world: &World) -> Vec<Vec<BTreeMap<String, String>>> {
@@ -200,7 +202,7 @@ async fn a_reuse_whose_revocation_fails_is_5001_and_revokes_later() {
     let reuse = refresh_event(&login.refresh);
     let before = snapshot(world).await;
     faulty.proxy.inject(
-        Some(WRITE),
+        Some(REVOKE),
         Fault::dynamodb_error(500, "InternalServerError"),
     );
     let answer = call(&endpoint, &reuse).await;
@@ -219,11 +221,12 @@ async fn logout_faults() {
     let endpoint = world.logout_with(faulty.store());
     let paths = [
         (READ, "local"),
-        (WRITE, "local"),
+        (REVOKE, "local"),
         (READ, "global"),
         (LIST, "global"),
-        (WRITE, "global"),
+        (REVOKE, "global"),
         (LIST, "others"),
+        (REVOKE, "others"),
     ];
     for fault in [
         Fault::dynamodb_error(400, "ThrottlingException"),

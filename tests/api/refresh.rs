@@ -17,7 +17,7 @@ use twitter_auth_login::endpoints::authorizer::Decision;
 use twitter_auth_login::endpoints::refresh::Refresh;
 use twitter_auth_login::error::ApiError;
 use twitter_auth_login::ports::{
-    Conditional, DomainRead, Revocation, Rotation, SessionRevoker, SessionRotator, TokenReader,
+    Conditional, DomainRead, LiveAt, Rotation, SessionRevoker, SessionRotator, TokenReader,
 };
 use twitter_auth_login::secrets::DerivationSecret;
 use twitter_auth_login::startup::SigningKeys;
@@ -495,10 +495,11 @@ impl SessionRevoker for Gated {
     async fn revoke(
         &self,
         uid: &str,
-        session_ids: &[String],
+        session_id: &str,
         reason: RevokedReason,
-    ) -> Result<Revocation, ApiError> {
-        self.store.revoke(uid, session_ids, reason).await
+        live_at: Option<LiveAt>,
+    ) -> Result<Conditional, ApiError> {
+        self.store.revoke(uid, session_id, reason, live_at).await
     }
 }
 

@@ -21,7 +21,7 @@ use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::issuing::Pairing;
 use twitter_auth_login::endpoints::user_info::UserInfo;
 use twitter_auth_login::ports::{
-    DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
+    Admission, DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
 };
 use twitter_auth_login::twitter::TwitterClient;
 
@@ -445,7 +445,16 @@ async fn login_parts(world: &World, store: &DynamoStore, calls: usize) -> Fallib
             .map_err(|e| format!("{e:?}"))?;
         let started = Instant::now();
         store
-            .start_session(&NewSession { pair, session_end })
+            .start_session(
+                &NewSession {
+                    pair,
+                    session_end,
+                    user_agent: String::new(),
+                },
+                &Admission::BelowCap {
+                    cap: world.max_sessions,
+                },
+            )
             .await
             .map_err(|e| format!("start_session: {e:?}"))?;
         starts.push(started.elapsed());
