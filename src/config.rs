@@ -197,6 +197,13 @@ pub struct UserInfoConfig {
     pub store: StoreConfig,
 }
 
+/// `list-sessions` and `end-session`: the end user's own sessions, behind the authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionsConfig {
+    pub store: StoreConfig,
+    pub session_max: u64,
+}
+
 /// `token-authorizer`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizerConfig {
@@ -423,6 +430,16 @@ impl FunctionConfig for UserInfoConfig {
     }
 }
 
+impl FunctionConfig for SessionsConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(SessionsConfig {
+            store: vars.store(&[Table::Session])?,
+            session_max: vars.session_max()?,
+        })
+    }
+}
+
 impl FunctionConfig for AuthorizerConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Variables { lookup };
@@ -528,6 +545,10 @@ mod tests {
         let refresh = RefreshConfig::from_lookup(lookup(&ALL_SET)).expect("config");
         assert_eq!(refresh.refresh_reuse_grace, 30);
         assert_eq!(config.max_sessions_per_user, 100);
+        let sessions = SessionsConfig::from_lookup(lookup(&ALL_SET)).expect("config");
+        assert_eq!(sessions.store.tables.get(Table::Session), Some("sessions"));
+        assert_eq!(sessions.store.tables.get(Table::Token), None);
+        assert_eq!(sessions.session_max, 7_776_000);
         assert_eq!(config.twitter.api_base.as_str(), "https://api.twitter.com/");
         assert_eq!(config.twitter.timeout, Duration::from_millis(3000));
         assert_eq!(

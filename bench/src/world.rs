@@ -116,6 +116,13 @@ pub struct Tokens {
     pub uid: String,
 }
 
+impl Tokens {
+    /// The session id in front of the (opaque) refresh token.
+    pub fn session_id(&self) -> &str {
+        self.refresh.rsplit('.').nth(1).unwrap_or_default()
+    }
+}
+
 /// An HTTP function's answer: the status and the envelope.
 #[derive(Debug, Clone)]
 pub struct Answer {

@@ -3,6 +3,7 @@
 //! from.
 
 pub mod attr;
+pub mod capabilities;
 mod directory;
 pub mod items;
 pub mod sessions;
@@ -37,7 +38,8 @@ pub fn with_limits(
 const BATCH_GET_ROUNDS: usize = 2;
 
 /// The adapter. It implements every port; each function is handed it only through the ports
-/// its logic names, and its IAM role allows only those calls.
+/// its logic names (or wrapped in a store of [`capabilities`] that implements only those), and
+/// its IAM role allows only those calls.
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,

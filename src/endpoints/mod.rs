@@ -3,8 +3,10 @@
 //! edge ([`crate::http`]) or, for the authorizer, the invocation's own ([`crate::invocation`]).
 
 pub mod authorizer;
+pub mod end_session;
 pub mod issuing;
 pub mod key_rotation;
+pub mod list_sessions;
 pub mod login;
 pub mod logout;
 pub mod refresh;

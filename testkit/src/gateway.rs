@@ -197,10 +197,11 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
     let method = parts.method.as_str().to_ascii_uppercase();
     let stage_prefix = format!("/{}", api.stage);
     let resource = parts.uri.path().strip_prefix(&stage_prefix).unwrap_or("");
-    let Some(route) = api
+    let Some((route, path_parameters)) = api
         .routes
         .iter()
-        .find(|r| r.method == method && r.path == resource)
+        .filter(|r| r.method == method)
+        .find_map(|r| path_match(&r.path, resource).map(|parameters| (r, parameters)))
     else {
         return (
             gateway_reply(&gateway_response(api, "MISSING_AUTHENTICATION_TOKEN")),
@@ -223,9 +224,19 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
         .unwrap_or_default();
     let request_id = crate::invoke::fresh_request_id();
     let method_arn = format!(
-        "arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{}/{method}{}",
-        api.stage, route.path
+        "arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{}/{method}{resource}",
+        api.stage
     );
+    let request = Routed {
+        method: &method,
+        route,
+        path: resource,
+        path_parameters: &path_parameters,
+        headers: &headers,
+        query: &query,
+        stage: &api.stage,
+        request_id: &request_id,
+    };
 
     let mut context = None;
     let mut note = "passed through";
@@ -264,15 +275,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
                     .authorizer_calls
                     .fetch_add(1, Ordering::SeqCst);
                 note = "authorizer asked";
-                let event = authorizer_event(
-                    &method,
-                    route,
-                    &method_arn,
-                    &headers,
-                    &query,
-                    &api.stage,
-                    &request_id,
-                );
+                let event = authorizer_event(&request, &method_arn);
                 match state.invoker.invoke(&spec.function, event).await {
                     Ok(policy) => {
                         if !spec.cache.is_zero() {
@@ -307,16 +310,7 @@ async fn route(state: &State, request: Request<Incoming>) -> (Reply, &'static st
         context = Some(Value::Object(fields));
     }
 
-    let event = proxy_event(
-        &method,
-        route,
-        &headers,
-        &query,
-        &body,
-        context,
-        &api.stage,
-        &request_id,
-    );
+    let event = proxy_event(&request, &body, context);
     match state.invoker.invoke(&route.function, event).await {
         Ok(response) => (function_reply(&response), note),
         Err(_) => (
@@ -368,56 +362,79 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     }
 }
 
-fn authorizer_event(
-    method: &str,
-    route: &Route,
-    method_arn: &str,
-    headers: &[(String, String)],
-    query: &[(String, String)],
-    stage: &str,
-    request_id: &str,
-) -> Value {
-    let (single_headers, multi_headers) = single_and_multi(headers);
-    let (single_query, multi_query) = single_and_multi(query);
+/// The path parameters of `path` when it is one of the route `template`'s paths: `{name}`
+/// stands for one non-empty segment, percent-decoded as API Gateway passes it.
+fn path_match(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let (template, path): (Vec<&str>, Vec<&str>) =
+        (template.split('/').collect(), path.split('/').collect());
+    if template.len() != path.len() {
+        return None;
+    }
+    let mut parameters = Vec::new();
+    for (expected, segment) in template.iter().zip(path) {
+        match expected.strip_prefix('{').and_then(|e| e.strip_suffix('}')) {
+            Some(name) if !segment.is_empty() => {
+                let value = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+                parameters.push((name.to_owned(), value.into_owned()));
+            }
+            None if *expected == segment => {}
+            _ => return None,
+        }
+    }
+    Some(parameters)
+}
+
+/// One request as the gateway routed it: what both events are made of.
+struct Routed<'a> {
+    method: &'a str,
+    route: &'a Route,
+    /// The path within the stage.
+    path: &'a str,
+    path_parameters: &'a [(String, String)],
+    headers: &'a [(String, String)],
+    query: &'a [(String, String)],
+    stage: &'a str,
+    request_id: &'a str,
+}
+
+impl Routed<'_> {
+    fn path_parameters(&self) -> Value {
+        single_and_multi(self.path_parameters).0
+    }
+}
+
+fn authorizer_event(request: &Routed<'_>, method_arn: &str) -> Value {
+    let (single_headers, multi_headers) = single_and_multi(request.headers);
+    let (single_query, multi_query) = single_and_multi(request.query);
     json!({
         "type": "REQUEST",
         "methodArn": method_arn,
-        "resource": route.path,
-        "path": route.path,
-        "httpMethod": method,
+        "resource": request.route.path,
+        "path": request.path,
+        "httpMethod": request.method,
         "headers": single_headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
         "multiValueQueryStringParameters": multi_query,
-        "pathParameters": {},
+        "pathParameters": request.path_parameters(),
         "stageVariables": {},
         "requestContext": {
-            "path": format!("/{stage}{}", route.path),
+            "path": format!("/{}{}", request.stage, request.path),
             "accountId": ACCOUNT_ID,
             "resourceId": "local",
-            "stage": stage,
-            "requestId": request_id,
+            "stage": request.stage,
+            "requestId": request.request_id,
             "identity": {"sourceIp": "127.0.0.1"},
-            "resourcePath": route.path,
-            "httpMethod": method,
+            "resourcePath": request.route.path,
+            "httpMethod": request.method,
             "apiId": API_ID
         }
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn proxy_event(
-    method: &str,
-    route: &Route,
-    headers: &[(String, String)],
-    query: &[(String, String)],
-    body: &[u8],
-    authorizer: Option<Value>,
-    stage: &str,
-    request_id: &str,
-) -> Value {
-    let (single_headers, multi_headers) = single_and_multi(headers);
-    let (single_query, multi_query) = single_and_multi(query);
+fn proxy_event(request: &Routed<'_>, body: &[u8], authorizer: Option<Value>) -> Value {
+    let (single_headers, multi_headers) = single_and_multi(request.headers);
+    let (single_query, multi_query) = single_and_multi(request.query);
     let (body, is_base64_encoded) = if body.is_empty() {
         (Value::Null, false)
     } else {
@@ -429,27 +446,27 @@ fn proxy_event(
     let mut context = json!({
         "accountId": ACCOUNT_ID,
         "resourceId": "local",
-        "stage": stage,
-        "requestId": request_id,
+        "stage": request.stage,
+        "requestId": request.request_id,
         "identity": {"sourceIp": "127.0.0.1"},
-        "resourcePath": route.path,
-        "httpMethod": method,
+        "resourcePath": request.route.path,
+        "httpMethod": request.method,
         "apiId": API_ID,
-        "path": format!("/{stage}{}", route.path),
+        "path": format!("/{}{}", request.stage, request.path),
         "protocol": "HTTP/1.1"
     });
     if let Some(authorizer) = authorizer {
         context["authorizer"] = authorizer;
     }
     json!({
-        "resource": route.path,
-        "path": route.path,
-        "httpMethod": method,
+        "resource": request.route.path,
+        "path": request.path,
+        "httpMethod": request.method,
         "headers": single_headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
         "multiValueQueryStringParameters": multi_query,
-        "pathParameters": null,
+        "pathParameters": request.path_parameters(),
         "stageVariables": null,
         "requestContext": context,
         "body": body,
@@ -535,6 +552,20 @@ mod tests {
             gateway_response(&api, "MISSING_AUTHENTICATION_TOKEN").status,
             403
         );
+    }
+
+    #[test]
+    fn paths_match_routes_with_parameters() {
+        let route = "/v2/x/sessions/{sessionId}";
+        assert_eq!(
+            path_match(route, "/v2/x/sessions/abc%2Fd"),
+            Some(vec![("sessionId".to_owned(), "abc/d".to_owned())])
+        );
+        assert_eq!(path_match(route, "/v2/x/sessions/"), None);
+        assert_eq!(path_match(route, "/v2/x/sessions"), None);
+        assert_eq!(path_match(route, "/v2/x/sessions/a/b"), None);
+        assert_eq!(path_match("/v2/x/sessions", "/v2/x/sessions"), Some(vec![]));
+        assert_eq!(path_match("/v2/x/sessions", "/v2/x/session"), None);
     }
 
     #[test]

@@ -15,9 +15,12 @@ use twitter_auth_login::config::{Table, TableNames};
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::{Lifetimes, TokenRules};
 use twitter_auth_login::domain::token::random_hex;
+use twitter_auth_login::dynamo::capabilities::{EndingStore, ListingStore};
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::authorizer::Authorizer;
+use twitter_auth_login::endpoints::end_session::EndSession;
 use twitter_auth_login::endpoints::issuing::PairIssuer;
+use twitter_auth_login::endpoints::list_sessions::ListSessions;
 use twitter_auth_login::endpoints::login::Login;
 use twitter_auth_login::endpoints::logout::Logout;
 use twitter_auth_login::endpoints::refresh::Refresh;
@@ -317,6 +320,24 @@ impl World {
 
     pub fn user_info(&self) -> UserInfo<DynamoStore> {
         UserInfo::new(self.store())
+    }
+
+    pub fn list_sessions(&self) -> ListSessions<ListingStore> {
+        self.list_sessions_with(self.store())
+    }
+
+    pub fn list_sessions_with(&self, store: DynamoStore) -> ListSessions<ListingStore> {
+        let session_max = self.lifetimes.session_max;
+        ListSessions::new(ListingStore::new(store), self.clock.clone(), session_max)
+    }
+
+    pub fn end_session(&self) -> EndSession<EndingStore> {
+        self.end_session_with(self.store())
+    }
+
+    pub fn end_session_with(&self, store: DynamoStore) -> EndSession<EndingStore> {
+        let session_max = self.lifetimes.session_max;
+        EndSession::new(EndingStore::new(store), self.clock.clone(), session_max)
     }
 
     pub fn authorizer(&self) -> WorldAuthorizer {
