@@ -66,18 +66,27 @@ pub struct NewSession {
 /// 100 items, the login's are four).
 pub const MAX_EVICTIONS_PER_LOGIN: usize = 96;
 
-/// How a login's write keeps the user under the cap of live sessions, as the user's ledger
-/// counts them. The ledger is an upper bound on the user's live sessions: every login adds one,
-/// and only a login at the cap sets it again, from the sessions it listed.
+/// A user's ledger of live sessions, as the user item holds it (zeros before the first login).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// An upper bound on the user's live sessions: every login adds one, and only a login at
+    /// the cap sets it again, from the sessions it counted.
+    pub sessions: u64,
+    /// How many logins have written it: a login that counted holds only if no other login
+    /// wrote in between, whatever the count then reads.
+    pub writes: u64,
+}
+
+/// How a login's write keeps the user under the cap of live sessions, as the ledger counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
     /// The usual case: the write holds while the ledger is below `cap`, and counts the session.
     BelowCap { cap: u64 },
-    /// Past the cap: the write holds while the ledger still reads `ledger` (0 for none) and the
+    /// Past the cap: the write holds while the ledger was written `writes` times and the
     /// sessions of `evict` (at most [`MAX_EVICTIONS_PER_LOGIN`]) are active; it ends them and
     /// sets the ledger to `live_after` + 1.
     MakingRoom {
-        ledger: u64,
+        writes: u64,
         evict: Vec<String>,
         live_after: u64,
     },
@@ -87,10 +96,10 @@ pub enum Admission {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admitted {
     Started,
-    /// The ledger did not allow it (the cap is reached, or it changed since it was read):
-    /// nothing was written. `ledger` is what it holds.
+    /// The ledger did not allow it (the cap is reached, or another login wrote it since it was
+    /// read): nothing was written. `ledger` is what it holds.
     Refused {
-        ledger: u64,
+        ledger: Ledger,
     },
     /// Another write got in the way (a session to end had changed, or another transaction
     /// held an item): nothing was written.

@@ -49,3 +49,5 @@ pub const LAST_LOGIN_TIME: &str = "lastLoginTime";
 /// At least how many live sessions the user has: every login adds one, and a login at the
 /// cap sets it from the sessions it counted.
 pub const SESSION_LEDGER: &str = "sessionLedger";
+/// How many logins wrote `sessionLedger`.
+pub const SESSION_LEDGER_WRITES: &str = "sessionLedgerWrites";

@@ -18,6 +18,7 @@ use crate::domain::session::{
 use crate::domain::user::User;
 use crate::domain::user_domain::{App, DomainState, TWITTER_PLATFORM, UserDomain, UserDomainName};
 use crate::error::{Field, Misprovision};
+use crate::ports::Ledger;
 
 /// A string attribute value.
 pub fn string_value(value: &str) -> AttributeValue {
@@ -371,14 +372,17 @@ pub fn listing_cursor(item: &Item) -> Field<PageCursor> {
     })
 }
 
-/// A user's ledger of live sessions, as the item holds it: 0 when it has none yet.
-pub fn session_ledger(item: &Item) -> Field<u64> {
-    Reader {
+/// A user's ledger of live sessions, as the item holds it: zeros when it has none yet.
+pub fn session_ledger(item: &Item) -> Field<Ledger> {
+    let reader = Reader {
         item,
         name: "user".to_owned(),
-    }
-    .optional_number(attr::SESSION_LEDGER)
-    .map(Option::unwrap_or_default)
+    };
+    let number = |name| reader.optional_number(name).map(Option::unwrap_or_default);
+    Ok(Ledger {
+        sessions: number(attr::SESSION_LEDGER)?,
+        writes: number(attr::SESSION_LEDGER_WRITES)?,
+    })
 }
 
 /// A user item read back.

@@ -103,6 +103,7 @@ impl SessionStarter for DynamoStore {
                 attr::REGISTER_TIME,
                 attr::STATUS,
                 attr::SESSION_LEDGER,
+                attr::SESSION_LEDGER_WRITES,
             ],
         )
         .table_name(self.table(Table::User)?)
@@ -111,14 +112,14 @@ impl SessionStarter for DynamoStore {
         .expression_attribute_values(":twitterUser", string_value(&owner.twitter_user_id))
         .expression_attribute_values(":now", number_value(pair.issued_at))
         .expression_attribute_values(":active", number_value(USER_ACTIVE))
+        .expression_attribute_values(":zero", number_value(0))
+        .expression_attribute_values(":one", number_value(1))
         // On a failed condition the item comes back: the ledger it holds, whose it is.
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        set.push("#sessionLedgerWrites = if_not_exists(#sessionLedgerWrites, :zero) + :one");
         let (ledger, evict) = match admission {
             Admission::BelowCap { cap } => {
-                user = user
-                    .expression_attribute_values(":zero", number_value(0))
-                    .expression_attribute_values(":one", number_value(1))
-                    .expression_attribute_values(":cap", number_value(cap));
+                user = user.expression_attribute_values(":cap", number_value(cap));
                 set.push("#sessionLedger = if_not_exists(#sessionLedger, :zero) + :one");
                 (
                     "(attribute_not_exists(#sessionLedger) OR #sessionLedger < :cap)",
@@ -126,20 +127,21 @@ impl SessionStarter for DynamoStore {
                 )
             }
             Admission::MakingRoom {
-                ledger,
+                writes,
                 evict,
                 live_after,
             } => {
                 user = user
-                    .expression_attribute_values(":ledgerRead", number_value(ledger))
+                    .expression_attribute_values(":writesRead", number_value(writes))
                     .expression_attribute_values(":ledgerAfter", number_value(live_after + 1));
                 set.push("#sessionLedger = :ledgerAfter");
-                let unchanged = if *ledger == 0 {
-                    "(attribute_not_exists(#sessionLedger) OR #sessionLedger = :ledgerRead)"
+                let unwritten = if *writes == 0 {
+                    "(attribute_not_exists(#sessionLedgerWrites) OR \
+                     #sessionLedgerWrites = :writesRead)"
                 } else {
-                    "#sessionLedger = :ledgerRead"
+                    "#sessionLedgerWrites = :writesRead"
                 };
-                (unchanged, evict.as_slice())
+                (unwritten, evict.as_slice())
             }
         };
         if evict.len() > MAX_EVICTIONS_PER_LOGIN {

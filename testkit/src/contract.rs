@@ -10,9 +10,9 @@ use twitter_auth_login::domain::token::{MintedToken, PresentedToken, TokenRoute,
 use twitter_auth_login::domain::user_domain::UserDomainName;
 use twitter_auth_login::error::ApiError;
 use twitter_auth_login::ports::{
-    Admission, Admitted, Conditional, DomainDirectory, DomainRead, LiveAt, NewSession, Rotation,
-    SessionLister, SessionPager, SessionRevoker, SessionRotator, SessionStarter, TokenReader,
-    UserReader,
+    Admission, Admitted, Conditional, DomainDirectory, DomainRead, Ledger, LiveAt, NewSession,
+    Rotation, SessionLister, SessionPager, SessionRevoker, SessionRotator, SessionStarter,
+    TokenReader, UserReader,
 };
 
 use crate::world::{DATA_CENTER, DOMAIN, LIFETIMES, LOCAL_MCC};
@@ -367,8 +367,8 @@ pub async fn a_revocation_at_a_moment_spares_ended_sessions<S: Store>(store: &S)
 }
 
 /// The ledger keeps a user under the cap: a login past it writes nothing, and the login that
-/// makes room ends the oldest in its own write, only while the ledger and those sessions are
-/// as it read them.
+/// makes room ends the oldest in its own write, only while no other login wrote the ledger
+/// since it was read and those sessions are still active.
 pub async fn the_ledger_keeps_the_cap<S: Store>(store: &S) {
     let cap = Admission::BelowCap { cap: 2 };
     let mut started = Vec::new();
@@ -383,9 +383,13 @@ pub async fn the_ledger_keeps_the_cap<S: Store>(store: &S) {
     let uid = owner("42").uid;
     let (third, grant) = new_session(owner("42"), NOW + 2);
     let third_access = PresentedToken::parse(grant.access_token.token.expose()).expect("token");
+    let full = Ledger {
+        sessions: 2,
+        writes: 2,
+    };
     assert_eq!(
         store.start_session(&third, &cap).await,
-        Ok(Admitted::Refused { ledger: 2 })
+        Ok(Admitted::Refused { ledger: full })
     );
     let nothing = store
         .token_state(&third_access, DomainRead::Skip)
@@ -397,15 +401,15 @@ pub async fn the_ledger_keeps_the_cap<S: Store>(store: &S) {
         "nothing written"
     );
 
-    // Room made from a ledger that has moved since: refused, nothing ended.
+    // Room made from a ledger another login has written since: refused, nothing ended.
     let stale = Admission::MakingRoom {
-        ledger: 1,
+        writes: 1,
         evict: vec![started[0].clone()],
         live_after: 1,
     };
     assert_eq!(
         store.start_session(&third, &stale).await,
-        Ok(Admitted::Refused { ledger: 2 })
+        Ok(Admitted::Refused { ledger: full })
     );
     assert_eq!(
         ids(&store.active_sessions(&uid).await.expect("list")),
@@ -420,7 +424,7 @@ pub async fn the_ledger_keeps_the_cap<S: Store>(store: &S) {
         Ok(Conditional::Applied)
     );
     let changed = Admission::MakingRoom {
-        ledger: 2,
+        writes: 2,
         evict: vec![started[1].clone()],
         live_after: 1,
     };
@@ -430,38 +434,61 @@ pub async fn the_ledger_keeps_the_cap<S: Store>(store: &S) {
     );
     assert_eq!(
         ids(&store.active_sessions(&uid).await.expect("list")),
-        [started[0].clone()]
+        std::slice::from_ref(&started[0])
     );
 
-    // As read: the oldest ends, the new one starts, the ledger counts what is live.
+    // As read: one session live, nothing to end; the ledger then counts two.
     let room = Admission::MakingRoom {
-        ledger: 2,
-        evict: vec![started[0].clone()],
-        live_after: 0,
+        writes: 2,
+        evict: vec![],
+        live_after: 1,
     };
     assert_eq!(
         store.start_session(&third, &room).await,
         Ok(Admitted::Started)
     );
+    // A twin that counted the same sessions at the same moment does not get in after it,
+    // though the count it would write is the one the ledger now holds.
+    let (twin, _) = new_session(owner("42"), NOW + 2);
+    let counted = Ledger {
+        sessions: 2,
+        writes: 3,
+    };
     assert_eq!(
-        ids(&store.active_sessions(&uid).await.expect("list")),
-        std::slice::from_ref(&third.pair.owner.session_id)
+        store.start_session(&twin, &room).await,
+        Ok(Admitted::Refused { ledger: counted })
     );
-    let live = store
-        .token_state(&third_access, DomainRead::Skip)
-        .await
-        .expect("read");
-    assert_eq!(live.session.map(|s| s.status), Some(SessionStatus::Active));
-    // The ledger now reads 1: one more login fits, the one after that does not.
-    let (fourth, _) = new_session(owner("42"), NOW + 3);
     assert_eq!(
-        store.start_session(&fourth, &cap).await,
+        store.start_session(&twin, &cap).await,
+        Ok(Admitted::Refused { ledger: counted })
+    );
+
+    // The oldest ends in the same write that starts the newest.
+    let evicting = Admission::MakingRoom {
+        writes: 3,
+        evict: vec![started[0].clone()],
+        live_after: 1,
+    };
+    assert_eq!(
+        store.start_session(&twin, &evicting).await,
         Ok(Admitted::Started)
     );
-    let (fifth, _) = new_session(owner("42"), NOW + 4);
+    let mut live = ids(&store.active_sessions(&uid).await.expect("list"));
+    live.sort();
+    let mut expected = [
+        third.pair.owner.session_id.clone(),
+        twin.pair.owner.session_id.clone(),
+    ];
+    expected.sort();
+    assert_eq!(live, expected);
+    let mut evicted = vec![];
+    for id in [&started[0], &started[1]] {
+        let again = store.revoke(&uid, id, RevokedReason::Logout, None).await;
+        evicted.push(again);
+    }
     assert_eq!(
-        store.start_session(&fifth, &cap).await,
-        Ok(Admitted::Refused { ledger: 2 })
+        evicted,
+        [Ok(Conditional::Conflict), Ok(Conditional::Conflict)]
     );
     // Another user's ledger is their own.
     let (other, _) = new_session(owner("43"), NOW);

@@ -23,9 +23,9 @@ use twitter_auth_login::keys::jwk::{JwkSet, PrivateJwk};
 use twitter_auth_login::keys::{PublicKeySet, SigningKeySet, rotation};
 use twitter_auth_login::ports::{
     Admission, Admitted, Conditional, Derivation, DirectoryEntry, DomainDirectory, DomainRead,
-    KeyRing, LiveAt, MAX_EVICTIONS_PER_LOGIN, NewSession, Rotation, SessionLister, SessionPage,
-    SessionPager, SessionRevoker, SessionRotator, SessionStarter, TokenReader, TwitterCredentials,
-    TwitterVerifier, UserReader,
+    KeyRing, Ledger, LiveAt, MAX_EVICTIONS_PER_LOGIN, NewSession, Rotation, SessionLister,
+    SessionPage, SessionPager, SessionRevoker, SessionRotator, SessionStarter, TokenReader,
+    TwitterCredentials, TwitterVerifier, UserReader,
 };
 
 /// A session as stored in memory, with why it was revoked and what the listing shows.
@@ -70,7 +70,7 @@ pub struct MemoryTables {
     pub sessions: HashMap<(String, String), StoredSession>,
     pub users: HashMap<String, User>,
     /// Each user's ledger of live sessions, as the user item holds it.
-    pub session_ledgers: HashMap<String, u64>,
+    pub session_ledgers: HashMap<String, Ledger>,
 }
 
 impl MemoryTables {
@@ -220,15 +220,18 @@ impl SessionStarter for MemoryStore {
             return Err(ApiError::Internal("login write refused by a condition"));
         }
         // As the transaction's conditions: the ledger, then every session it ends.
-        let ledger = tables.session_ledgers.get(&owner.uid).copied();
-        let read = ledger.unwrap_or_default();
+        let read = tables
+            .session_ledgers
+            .get(&owner.uid)
+            .copied()
+            .unwrap_or_default();
         let (allowed, after, evict) = match admission {
-            Admission::BelowCap { cap } => (read < *cap, read + 1, &[][..]),
+            Admission::BelowCap { cap } => (read.sessions < *cap, read.sessions + 1, &[][..]),
             Admission::MakingRoom {
-                ledger,
+                writes,
                 evict,
                 live_after,
-            } => (read == *ledger, live_after + 1, evict.as_slice()),
+            } => (read.writes == *writes, live_after + 1, evict.as_slice()),
         };
         if evict.len() > MAX_EVICTIONS_PER_LOGIN {
             return Err(ApiError::Internal(
@@ -250,7 +253,13 @@ impl SessionStarter for MemoryStore {
         for id in evict {
             tables.revoke(&owner.uid, id, RevokedReason::Evicted, None);
         }
-        tables.session_ledgers.insert(owner.uid.clone(), after);
+        tables.session_ledgers.insert(
+            owner.uid.clone(),
+            Ledger {
+                sessions: after,
+                writes: read.writes + 1,
+            },
+        );
         insert_pair(&mut tables, pair);
         tables.sessions.insert(
             key,

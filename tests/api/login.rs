@@ -108,7 +108,8 @@ async fn a_login_returns_two_tokens_and_a_uid_and_stores_a_session_for_the_user(
     assert_eq!(number_attr(user, "lastLoginTime"), issued);
     assert_eq!(number_attr(user, "status"), 1);
     assert_eq!(number_attr(user, "sessionLedger"), 1);
-    assert_eq!(user.len(), 8, "{user:?}");
+    assert_eq!(number_attr(user, "sessionLedgerWrites"), 1);
+    assert_eq!(user.len(), 9, "{user:?}");
 
     for item in token_items.iter().chain(&sessions).chain(&users) {
         let raw = format!("{item:?}");

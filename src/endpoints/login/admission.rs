@@ -1,8 +1,8 @@
 //! Keeping an end user under the cap of live sessions. The usual login counts its session on
 //! the user's ledger within its one write. A login the ledger refuses lists the user's active
 //! sessions, and its write then ends the oldest live ones and sets the ledger from what it
-//! counted, on the condition that the ledger did not move meanwhile; if anything moved, it
-//! decides again.
+//! counted, on the condition that no other login wrote the ledger meanwhile; if anything
+//! moved, it decides again.
 
 use crate::domain::session::RevokedReason;
 use crate::domain::session_cap::{Room, make_room};
@@ -43,8 +43,8 @@ where
             Admitted::Conflict => {}
         }
         admission = match ledger {
-            Some(ledger) if ledger >= cap.max_sessions => {
-                make_room_for(store, &session.pair.owner.uid, ledger, cap).await?
+            Some(ledger) if ledger.sessions >= cap.max_sessions => {
+                make_room_for(store, &session.pair.owner.uid, ledger.writes, cap).await?
             }
             // Lowered meanwhile by another login that made room.
             _ => below_cap.clone(),
@@ -59,7 +59,7 @@ where
 async fn make_room_for<S>(
     store: &S,
     uid: &str,
-    ledger: u64,
+    writes: u64,
     cap: Cap,
 ) -> Result<Admission, ApiError>
 where
@@ -78,7 +78,7 @@ where
         evict = in_write;
     }
     Ok(Admission::MakingRoom {
-        ledger,
+        writes,
         evict,
         live_after,
     })
