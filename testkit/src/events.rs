@@ -75,10 +75,13 @@ impl RestEvent {
         self
     }
 
-    /// The `User-Agent` the client sent, in place of the default one.
-    pub fn user_agent(mut self, value: &str) -> Self {
+    /// The `User-Agent` the client sent in place of the default one, or none at all.
+    pub fn user_agent(mut self, value: Option<&str>) -> Self {
         self.headers.retain(|(name, _)| name != "User-Agent");
-        self.header("User-Agent", value)
+        match value {
+            Some(value) => self.header("User-Agent", value),
+            None => self,
+        }
     }
 
     /// A header; given twice, it is sent twice.

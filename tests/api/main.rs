@@ -14,6 +14,8 @@ mod oauth;
 mod openapi;
 mod ports;
 mod refresh;
+mod session_cap;
+mod sessions;
 mod startup;
 mod twitter_faults;
 mod user_info;
