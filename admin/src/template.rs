@@ -449,7 +449,17 @@ mod tests {
             (info.function.as_str(), info.authorizer.as_deref()),
             ("user-info", Some("TokenAuthorizer"))
         );
-        assert_eq!(api.routes.len(), 4);
+        for (method, path, function) in [
+            ("GET", "sessions", "list-sessions"),
+            ("DELETE", "sessions/{sessionId}", "end-session"),
+        ] {
+            let behind = route(method, path);
+            assert_eq!(
+                (behind.function.as_str(), behind.authorizer.as_deref()),
+                (function, Some("TokenAuthorizer"))
+            );
+        }
+        assert_eq!(api.routes.len(), 6);
         assert_eq!(
             api.authorizers["TokenAuthorizer"],
             AuthorizerSpec {
@@ -484,6 +494,8 @@ mod tests {
             "refresh-token",
             "user-logout",
             "user-info",
+            "list-sessions",
+            "end-session",
             "token-authorizer",
         ] {
             assert!(binaries.iter().any(|b| b == binary), "{binary}");
