@@ -185,7 +185,7 @@ pub async fn run(args: Args) -> Fallible<()> {
     // Experiments and comparisons report their ratios without judging them.
     let judged = !args.no_target;
 
-    let world = World::new().await;
+    let world = bench::world::world().await;
     let login = world.login();
     let standing = sign_in(&login, &login_event(&world)).await?;
     let starter = Starter {

@@ -50,14 +50,37 @@ struct Sizes {
     refresh_token: usize,
     session_new: usize,
     session_rotated: usize,
+    /// The session's entry in the index of active sessions, which every write of it updates.
+    session_index_entry: usize,
     user: usize,
+}
+
+/// What the index of active sessions holds of a session: its keys and what it projects.
+fn index_entry(session: &kit::Item) -> kit::Item {
+    const INDEXED: [&str; 9] = [
+        "uid",
+        "sessionId",
+        "activeSince",
+        "appId",
+        "createdAt",
+        "lastUsedAt",
+        "userAgent",
+        "expirationTime",
+        "status",
+    ];
+    session
+        .iter()
+        .filter(|(name, _)| INDEXED.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
 }
 
 async fn item_sizes(world: &World) -> Fallible<Sizes> {
     let seed = &world.seed;
     let tokens = sign_in(&world.login(), &login_event(world)).await?;
-    let route = PresentedToken::parse(&tokens.access)
-        .ok_or("an access token that does not parse")?
+    // The access token is a JWT; the opaque refresh token carries the same route.
+    let route = PresentedToken::parse(&tokens.refresh)
+        .ok_or("a refresh token that does not parse")?
         .route;
     let token = |raw: &str| {
         let hash = hash_token(raw);
@@ -66,7 +89,9 @@ async fn item_sizes(world: &World) -> Fallible<Sizes> {
     let session_key = [("uid", s(&route.uid)), ("sessionId", s(&route.session_id))];
     let access_token = item_size(&token(&tokens.access).await?);
     let refresh_token = item_size(&token(&tokens.refresh).await?);
-    let session_new = item_size(&stored(world, Table::Session, &session_key).await?);
+    let new_session = stored(world, Table::Session, &session_key).await?;
+    let session_new = item_size(&new_session);
+    let session_index_entry = item_size(&index_entry(&new_session));
     let user = item_size(&stored(world, Table::User, &[("uid", s(&tokens.uid))]).await?);
     let (_, answer) = invoke(&world.refresh(), &kit::refresh_event(&tokens.refresh)).await?;
     answer.tokens()?;
@@ -94,6 +119,7 @@ async fn item_sizes(world: &World) -> Fallible<Sizes> {
         refresh_token,
         session_new,
         session_rotated,
+        session_index_entry,
         user,
     })
 }
@@ -152,6 +178,12 @@ pub async fn costs(
             true,
         ),
         (
+            "session's entry in the index of active sessions (written with the session)",
+            sizes.session_index_entry,
+            true,
+            true,
+        ),
+        (
             "end user, written by login, read by userInfo",
             sizes.user,
             true,
@@ -170,16 +202,20 @@ pub async fn costs(
     // Units per request, then per operation from the requests counted.
     let session = sizes.session_new.max(sizes.session_rotated);
     let login_read = read_units(sizes.domain, true) + read_units(sizes.mcc_route, false);
+    // A session's write also writes its index entry, counted here as a transactional write.
+    let index_write = write_units(sizes.session_index_entry, true);
     let login_write = write_units(sizes.access_token, true)
         + write_units(sizes.refresh_token, true)
         + write_units(sizes.session_new, true)
+        + index_write
         + write_units(sizes.user, true);
     let token_read = read_units(sizes.access_token.max(sizes.refresh_token), true)
         + read_units(session, true)
         + read_units(sizes.domain, true);
     let refresh_write = write_units(sizes.access_token, true)
         + write_units(sizes.refresh_token, true)
-        + write_units(session, true);
+        + write_units(session, true)
+        + index_write;
     let per = |counted: &Counted, read: f64, write: f64| {
         (
             counted.per_operation("BatchGetItem") * read,
