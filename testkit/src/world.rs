@@ -565,6 +565,16 @@ impl World {
             .item
     }
 
+    /// The session item of the session these tokens belong to; the test fails without one.
+    pub async fn session_of(&self, tokens: &Tokens) -> Item {
+        self.item(
+            Table::Session,
+            &[("uid", &tokens.uid), ("sessionId", &tokens.session_id())],
+        )
+        .await
+        .expect("the session's item")
+    }
+
     /// Sets attributes of one item, as an operator or a lapse of time would.
     pub async fn set(&self, table: Table, key: &[(&str, &str)], values: &[(&str, AttributeValue)]) {
         let key: Item = key

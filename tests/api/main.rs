@@ -59,6 +59,12 @@ pub fn assert_refused(answer: &(u16, Value), status: u16, code: u64, msg: &str, 
     assert!(body["data"].is_null(), "{body}");
 }
 
+/// Asserts a 4001 naming `name`.
+#[track_caller]
+pub fn assert_format_incorrect(answer: &(u16, Value), name: &str) {
+    assert_refused(answer, 200, 4001, "Parameter format incorrect", name);
+}
+
 /// Every item of the tables a login writes: tokens, sessions, users.
 pub async fn written(world: &World) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
     (

@@ -62,13 +62,7 @@ async fn the_login_past_the_cap_ends_the_oldest_and_under_it_a_login_is_two_requ
         ]
     );
     let oldest = &all[0];
-    let item = world
-        .item(
-            Table::Session,
-            &[("uid", &oldest.uid), ("sessionId", &oldest.session_id())],
-        )
-        .await
-        .expect("the oldest session");
+    let item = world.session_of(oldest).await;
     assert_eq!(string_attr(&item, "status"), "revoked");
     assert_eq!(string_attr(&item, "revokedReason"), "evicted");
     assert!(!item.contains_key("activeSince"), "left the index");

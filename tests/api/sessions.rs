@@ -12,7 +12,7 @@ use twitter_auth_login::domain::token::random_id;
 use twitter_auth_login::dynamo::Limits;
 
 use crate::refresh::is_live;
-use crate::{assert_refused, refresh};
+use crate::{assert_format_incorrect, assert_refused, refresh};
 
 /// The listing of `tokens`' user, asked from their session: its `data`, which must be a success.
 async fn listed(world: &World, tokens: &Tokens, page_token: Option<&str>) -> Value {
@@ -30,16 +30,6 @@ async fn end(world: &World, from: &Tokens, target: &str) -> (u16, Value) {
 
 fn ended(count: u64) -> Value {
     json!({"code": 200, "msg": "success", "extMsg": "", "data": {"revokedSessions": count}})
-}
-
-async fn session(world: &World, tokens: &Tokens) -> Item {
-    world
-        .item(
-            Table::Session,
-            &[("uid", &tokens.uid), ("sessionId", &tokens.session_id())],
-        )
-        .await
-        .expect("session item")
 }
 
 /// Its stored end moved to now, as the passing of time would.
@@ -194,26 +184,14 @@ async fn pages_past_100_sessions_list_each_once_one_request_per_page() {
     ] {
         let event = list_sessions_event(&who.uid, &who.session_id(), Some(&bad));
         let answer = call(&endpoint, &event).await;
-        assert_refused(
-            &answer,
-            200,
-            4001,
-            "Parameter format incorrect",
-            "nextPageToken",
-        );
+        assert_format_incorrect(&answer, "nextPageToken");
     }
     let twice = RestEvent::new("GET", SESSIONS_ROUTE)
         .authorizer(principal(&caller.uid, &caller.session_id()))
         .query(&[("nextPageToken", &tokens[0]), ("nextPageToken", &tokens[0])])
         .to_json();
     let answer = call(&endpoint, &twice).await;
-    assert_refused(
-        &answer,
-        200,
-        4001,
-        "Parameter format incorrect",
-        "nextPageToken",
-    );
+    assert_format_incorrect(&answer, "nextPageToken");
     assert_eq!(proxy.requests(), before, "no request for a refused token");
 }
 
@@ -228,7 +206,7 @@ async fn ending_ones_other_session_stops_its_tokens_and_keeps_ones_own() {
     assert_eq!((status, body), (200, ended(1)));
     assert_eq!(proxy.operations(), ["UpdateItem"], "one conditional write");
 
-    let item = session(&world, &other).await;
+    let item = world.session_of(&other).await;
     assert_eq!(string_attr(&item, "status"), "revoked");
     assert_eq!(string_attr(&item, "revokedReason"), "logout");
     assert!(!item.contains_key("activeSince"), "left the index");
@@ -276,13 +254,13 @@ async fn another_users_unknown_or_ended_sessions_answer_0_and_change_nothing() {
     // The other user's session still works, and is as it was.
     assert!(is_live(&world, &theirs.access).await);
     assert_eq!(
-        string_attr(&session(&world, &theirs).await, "status"),
+        string_attr(&world.session_of(&theirs).await, "status"),
         "active"
     );
     let (status, body) = refresh(&world, &theirs.refresh).await;
     Tokens::from_answer(status, &body);
     // The one past its end was not revoked: it ended by itself.
-    let item = session(&world, &stale).await;
+    let item = world.session_of(&stale).await;
     assert_eq!(string_attr(&item, "status"), "active");
 }
 
@@ -306,13 +284,7 @@ async fn a_malformed_session_id_is_4001_and_reads_nothing() {
     ] {
         let event = end_session_event(&mine.uid, &mine.session_id(), &bad);
         let answer = call(&endpoint, &event).await;
-        assert_refused(
-            &answer,
-            200,
-            4001,
-            "Parameter format incorrect",
-            "sessionId",
-        );
+        assert_format_incorrect(&answer, "sessionId");
     }
     // A route that passes no path parameter at all.
     let bare = RestEvent::new("DELETE", SESSIONS_ROUTE)
@@ -320,13 +292,7 @@ async fn a_malformed_session_id_is_4001_and_reads_nothing() {
         .authorizer(principal(&mine.uid, &mine.session_id()))
         .to_json();
     let answer = call(&endpoint, &bare).await;
-    assert_refused(
-        &answer,
-        200,
-        4001,
-        "Parameter format incorrect",
-        "sessionId",
-    );
+    assert_format_incorrect(&answer, "sessionId");
     assert_eq!(proxy.requests(), 0);
     assert!(is_live(&world, &mine.access).await);
 }
@@ -360,7 +326,7 @@ async fn a_user_agent_with_control_characters_or_10_kb_is_kept_cleaned_and_cut()
     );
     assert!(nasty.len() > 10 * 1024);
     let tokens = world.sign_in_as(&world.login_params(), Some(&nasty)).await;
-    let kept = string_attr(&session(&world, &tokens).await, "userAgent");
+    let kept = string_attr(&world.session_of(&tokens).await, "userAgent");
     assert_eq!(kept, clean_user_agent(Some(&nasty)));
     assert!(
         kept.starts_with("Mozilla/5.0(X11; Linux x86_64)31m Gecko/é"),

@@ -8,6 +8,7 @@ use bench::cost::{self, PerMillion, item_size, read_units, write_units};
 use bench::report::{Verdict, print_table, record};
 use bench::world::{Fallible, invoke, login_event};
 use testkit::prelude::{self as kit, LOCAL_MCC, World};
+use twitter_auth_admin::template::Template;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::domain::token::{PresentedToken, hash_token};
 
@@ -55,24 +56,30 @@ struct Sizes {
     user: usize,
 }
 
-/// What the index of active sessions holds of a session: its keys and what it projects.
-fn index_entry(session: &kit::Item) -> kit::Item {
-    const INDEXED: [&str; 9] = [
-        "uid",
-        "sessionId",
-        "activeSince",
-        "appId",
-        "createdAt",
-        "lastUsedAt",
-        "userAgent",
-        "expirationTime",
-        "status",
-    ];
-    session
+/// What the sessions table's index holds of a session, as template.yaml defines it: the
+/// table's keys, the index's own and what it projects.
+fn index_entry(session: &kit::Item) -> Fallible<kit::Item> {
+    let tables = Template::shipped().tables()?;
+    let table = tables
         .iter()
-        .filter(|(name, _)| INDEXED.contains(&name.as_str()))
+        .find(|t| t.logical_id == Table::Session.logical_id())
+        .ok_or("the template has no session table")?;
+    let index = table
+        .local_indexes
+        .first()
+        .ok_or("the session table has no index")?;
+    let indexed: Vec<&str> = table
+        .key_schema
+        .iter()
+        .chain(&index.key_schema)
+        .map(|(name, _)| name.as_str())
+        .chain(index.non_key_attributes.iter().map(String::as_str))
+        .collect();
+    Ok(session
+        .iter()
+        .filter(|(name, _)| indexed.contains(&name.as_str()))
         .map(|(name, value)| (name.clone(), value.clone()))
-        .collect()
+        .collect())
 }
 
 async fn item_sizes(world: &World) -> Fallible<Sizes> {
@@ -91,7 +98,7 @@ async fn item_sizes(world: &World) -> Fallible<Sizes> {
     let refresh_token = item_size(&token(&tokens.refresh).await?);
     let new_session = stored(world, Table::Session, &session_key).await?;
     let session_new = item_size(&new_session);
-    let session_index_entry = item_size(&index_entry(&new_session));
+    let session_index_entry = item_size(&index_entry(&new_session)?);
     let user = item_size(&stored(world, Table::User, &[("uid", s(&tokens.uid))]).await?);
     let (_, answer) = invoke(&world.refresh(), &kit::refresh_event(&tokens.refresh)).await?;
     answer.tokens()?;
