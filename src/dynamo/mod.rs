@@ -1,6 +1,6 @@
 //! The DynamoDB adapter behind the ports: reads are one `BatchGetItem`, `GetItem` or `Query`
-//! page; writes are one `TransactWriteItems`, each conditioned on the state it was decided
-//! from.
+//! page; writes are one `TransactWriteItems`, or one `UpdateItem` for a session's revocation,
+//! each conditioned on the state it was decided from.
 
 pub mod attr;
 pub mod capabilities;
