@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::domain::session::Lifetimes;
+pub use crate::domain::session_cap::DEFAULT_MAX_SESSIONS_PER_USER;
 use crate::invocation::metrics::DEFAULT_NAMESPACE;
 
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECONDS: u64 = 7200;
@@ -176,6 +177,8 @@ pub struct LoginConfig {
     pub lifetimes: Lifetimes,
     pub twitter: TwitterSettings,
     pub signing: SigningConfig,
+    /// `MAX_SESSIONS_PER_USER`: the most live sessions an end user may have.
+    pub max_sessions_per_user: u64,
 }
 
 /// `refresh-token`.
@@ -213,6 +216,13 @@ pub struct RotationConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserInfoConfig {
     pub store: StoreConfig,
+}
+
+/// `list-sessions` and `end-session`: the end user's own sessions, behind the authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionsConfig {
+    pub store: StoreConfig,
+    pub session_max: u64,
 }
 
 /// `token-authorizer`.
@@ -425,6 +435,8 @@ impl FunctionConfig for LoginConfig {
             lifetimes: vars.lifetimes()?,
             twitter: vars.twitter()?,
             signing: vars.signing()?,
+            max_sessions_per_user: vars
+                .positive("MAX_SESSIONS_PER_USER", DEFAULT_MAX_SESSIONS_PER_USER)?,
         })
     }
 }
@@ -460,6 +472,16 @@ impl FunctionConfig for UserInfoConfig {
         let vars = Variables { lookup };
         Ok(UserInfoConfig {
             store: vars.store(&[Table::User])?,
+        })
+    }
+}
+
+impl FunctionConfig for SessionsConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Variables { lookup };
+        Ok(SessionsConfig {
+            store: vars.store(&[Table::Session])?,
+            session_max: vars.session_max()?,
         })
     }
 }
@@ -568,6 +590,11 @@ mod tests {
         );
         let refresh = RefreshConfig::from_lookup(lookup(&ALL_SET)).expect("config");
         assert_eq!(refresh.refresh_reuse_grace, 30);
+        assert_eq!(config.max_sessions_per_user, 100);
+        let sessions = SessionsConfig::from_lookup(lookup(&ALL_SET)).expect("config");
+        assert_eq!(sessions.store.tables.get(Table::Session), Some("sessions"));
+        assert_eq!(sessions.store.tables.get(Table::Token), None);
+        assert_eq!(sessions.session_max, 7_776_000);
         assert_eq!(config.twitter.api_base.as_str(), "https://api.twitter.com/");
         assert_eq!(config.twitter.timeout, Duration::from_millis(3000));
         assert_eq!(
@@ -681,8 +708,10 @@ mod tests {
             ("SESSION_MAX_SECONDS", "900"),
             ("TWITTER_API_BASE", "http://127.0.0.1:9000"),
             ("TWITTER_TIMEOUT_MS", "250"),
+            ("MAX_SESSIONS_PER_USER", "3"),
         ]);
         let loaded = login(&pairs).expect("config");
+        assert_eq!(loaded.max_sessions_per_user, 3);
         assert_eq!(
             loaded.lifetimes,
             Lifetimes {
@@ -700,6 +729,7 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECONDS", "0"),
             ("REFRESH_TOKEN_TTL_SECONDS", "-5"),
             ("SESSION_MAX_SECONDS", "0"),
+            ("MAX_SESSIONS_PER_USER", "0"),
             ("TWITTER_TIMEOUT_MS", "3s"),
             ("TWITTER_API_BASE", "ftp://example.com"),
             ("TWITTER_API_BASE", "not a url"),

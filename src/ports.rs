@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use crate::domain::derivation::DerivationKeys;
 use crate::domain::grant::IssuedPair;
+use crate::domain::listing::{PageCursor, StoredListing};
 use crate::domain::secret::Secret;
-use crate::domain::session::{RevokedReason, TokenState};
+use crate::domain::session::{RevokedReason, SessionSummary, TokenState};
 use crate::domain::token::PresentedToken;
 use crate::domain::user::{TwitterUser, User};
 use crate::domain::user_domain::{UserDomain, UserDomainName};
@@ -56,14 +57,63 @@ pub struct NewSession {
     pub pair: IssuedPair,
     /// When the session ends whatever happens: login + the maximum session age.
     pub session_end: u64,
+    /// The login's `User-Agent` as the session keeps it ([`clean_user_agent`]); empty for none.
+    ///
+    /// [`clean_user_agent`]: crate::domain::session::clean_user_agent
+    pub user_agent: String,
 }
 
-/// Starts a session: user, session and both tokens, all or nothing.
+/// The most sessions a login's own write ends beside starting its session (a transaction holds
+/// 100 items, the login's are four).
+pub const MAX_EVICTIONS_PER_LOGIN: usize = 96;
+
+/// A user's ledger of live sessions, as the user item holds it (zeros before the first login).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// An upper bound on the user's live sessions: every login adds one, and only a login at
+    /// the cap sets it again, from the sessions it counted.
+    pub sessions: u64,
+    /// How many logins have written it: a login that counted holds only if no other login
+    /// wrote in between, whatever the count then reads.
+    pub writes: u64,
+}
+
+/// How a login's write keeps the user under the cap of live sessions, as the ledger counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// The usual case: the write holds while the ledger is below `cap`, and counts the session.
+    BelowCap { cap: u64 },
+    /// Past the cap: the write holds while the ledger was written `writes` times and the
+    /// sessions of `evict` (at most [`MAX_EVICTIONS_PER_LOGIN`]) are active; it ends them and
+    /// sets the ledger to `live_after` + 1.
+    MakingRoom {
+        writes: u64,
+        evict: Vec<String>,
+        live_after: u64,
+    },
+}
+
+/// How a login's write ended, when the store did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    Started,
+    /// The ledger did not allow it (the cap is reached, or another login wrote it since it was
+    /// read): nothing was written. `ledger` is what it holds.
+    Refused {
+        ledger: Ledger,
+    },
+    /// Another write got in the way (a session to end had changed, or another transaction
+    /// held an item): nothing was written.
+    Conflict,
+}
+
+/// Starts a session: user, session and both tokens, and the sessions it ends, all or nothing.
 pub trait SessionStarter {
     fn start_session(
         &self,
         session: &NewSession,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+        admission: &Admission,
+    ) -> impl Future<Output = Result<Admitted, ApiError>> + Send;
 }
 
 /// Whether a token read also reads its user domain's state.
@@ -111,39 +161,49 @@ pub trait SessionRotator {
     ) -> impl Future<Output = Result<Conditional, ApiError>> + Send;
 }
 
-/// The result of revoking sessions: how many this call revoked, and whether it stopped at a
-/// session that was no longer active (the rest untouched).
+/// The moment a revocation holds at: it ends only a session not yet past its end then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Revocation {
-    pub revoked: usize,
-    pub outcome: Conditional,
+pub struct LiveAt {
+    pub now: u64,
+    pub session_max: u64,
 }
 
-/// Revokes a user's sessions, each only if still active. The sessions are revoked in the
-/// order given; a batch is all or nothing.
+/// Ends one session of a user with its own conditional write: only if it is still active (and,
+/// with `live_at`, not past its end). `Conflict` means it was not: nothing was written.
 pub trait SessionRevoker {
     fn revoke(
         &self,
         uid: &str,
-        session_ids: &[String],
+        session_id: &str,
         reason: RevokedReason,
-    ) -> impl Future<Output = Result<Revocation, ApiError>> + Send;
+        live_at: Option<LiveAt>,
+    ) -> impl Future<Output = Result<Conditional, ApiError>> + Send;
 }
 
-/// An active session of a user, as listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionSummary {
-    pub session_id: String,
-    pub created_at: u64,
-    pub expiration_time: u64,
-}
-
-/// Lists a user's active sessions.
+/// Lists a user's active sessions, every one, from the index of active sessions.
 pub trait SessionLister {
     fn active_sessions(
         &self,
         uid: &str,
     ) -> impl Future<Output = Result<Vec<SessionSummary>, ApiError>> + Send;
+}
+
+/// One page of a user's active sessions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPage {
+    pub sessions: Vec<StoredListing>,
+    /// Where the next page starts, when more remain.
+    pub next: Option<PageCursor>,
+}
+
+/// Pages through a user's active sessions, newest first: one request per page of up to
+/// [`PAGE_SIZE`](crate::domain::listing::PAGE_SIZE).
+pub trait SessionPager {
+    fn session_page(
+        &self,
+        uid: &str,
+        after: Option<&PageCursor>,
+    ) -> impl Future<Output = Result<SessionPage, ApiError>> + Send;
 }
 
 /// Reads an end user's record.

@@ -1,6 +1,6 @@
 //! Log lines over a whole session lifecycle: one line per request per function, with its
 //! request id and outcome (and its metric record), a warning when a refresh token is reused,
-//! and never a secret. In a
+//! and never a secret nor what a client sent as its User-Agent. In a
 //! test binary of its own, because it installs the process-wide tracing subscriber (a
 //! thread-scoped one misses events whose callsites other threads hit first).
 
@@ -11,7 +11,10 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use testkit::capture::Captured;
-use testkit::events::{USER_INFO_ROUTE, authorizer_event, rest_event};
+use testkit::events::{
+    LOGIN_ROUTE, RestEvent, SESSION_ROUTE, SESSIONS_ROUTE, USER_INFO_ROUTE, authorizer_event,
+    rest_event,
+};
 use testkit::prelude::*;
 use twitter_auth_login::config::{
     CacheSeconds, DEFAULT_DOMAIN_CACHE_SECONDS, DEFAULT_MCC_CACHE_SECONDS, Table,
@@ -77,7 +80,7 @@ const fn authorizer(request_id: &'static str, outcome: &'static str) -> Expected
     }
 }
 
-const REQUESTS: [Expected; 10] = [
+const REQUESTS: [Expected; 12] = [
     http("0a000001-login", "twitterAuthLogin", 200),
     http("0a000002-refresh", "refreshToken", 200),
     http("0a000003-refresh-retried", "refreshToken", 200),
@@ -86,9 +89,16 @@ const REQUESTS: [Expected; 10] = [
     authorizer("0a000006-authorize-live", "allow"),
     authorizer("0a000007-authorize-revoked", "unauthorized"),
     http("0a000008-user-info", "userInfo", 200),
-    http("0a000009-logout-global", "userLogout", 200),
-    http("0a00000a-refresh-garbage", "refreshToken", 5032),
+    http("0a000009-list-sessions", "listSessions", 200),
+    http("0a00000a-end-session", "endSession", 200),
+    http("0a00000b-logout-global", "userLogout", 200),
+    http("0a00000c-refresh-garbage", "refreshToken", 5032),
 ];
+
+/// A client that sends control characters and far too much: kept cleaned and cut, logged never.
+fn unruly_user_agent() -> String {
+    format!("Unruly\t/\u{85}1.0\u{9b}2J {}", "Gecko ".repeat(2000))
+}
 
 const GARBAGE_TOKEN: &str = "garbage-refresh-token-7d1c0f";
 
@@ -129,8 +139,13 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
         )
     );
 
-    // Session B of the same user: the authorizer, userInfo, a global logout.
-    let second = granted(call_as(&login, &rest_event(&world.login_params()), id(4)).await);
+    // Session B of the same user, from an unruly client: the authorizer, userInfo, the
+    // listing, ending A again, a global logout.
+    let unruly = RestEvent::new("POST", LOGIN_ROUTE)
+        .query(&world.login_params())
+        .user_agent(Some(&unruly_user_agent()))
+        .to_json();
+    let second = granted(call_as(&login, &unruly, id(4)).await);
     assert_eq!(second.uid, first.uid);
     let event = |token: &str| {
         let header = bearer(token);
@@ -162,10 +177,43 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
     assert_eq!(info["data"]["uid"], second.uid.as_str());
     assert_eq!(info["data"]["twitterUserId"], TWITTER_USER_ID);
 
+    // The routes behind the authorizer get what it allowed.
+    let mut context = serde_json::to_value(allowed.context.clone()).expect("context");
+    context["principalId"] = json!(second.uid);
+    let behind = |event: RestEvent| event.authorizer(context.clone()).to_json();
+    let listing = behind(RestEvent::new("GET", SESSIONS_ROUTE));
+    let (status, listed) = call_as(&world.list_sessions(), &listing, id(8)).await;
+    assert_eq!(
+        (status, listed["code"].as_u64()),
+        (200, Some(200)),
+        "{listed}"
+    );
+    let agent = listed["data"]["sessions"][0]["userAgent"]
+        .as_str()
+        .expect("userAgent");
+    assert!(
+        agent.starts_with("Unruly/1.02J Gecko") && agent.len() <= 256,
+        "{agent}"
+    );
+    let again = behind(
+        RestEvent::new(
+            "DELETE",
+            &format!("{SESSIONS_ROUTE}/{}", first.session_id()),
+        )
+        .resource(SESSION_ROUTE)
+        .path_parameter("sessionId", &first.session_id()),
+    );
+    let (status, ended) = call_as(&world.end_session(), &again, id(9)).await;
+    assert_eq!(
+        (status, &ended["data"]),
+        (200, &json!({"revokedSessions": 0})),
+        "A ended already"
+    );
+
     let (status, logged_out) = call_as(
         &logout,
         &logout_event(Some(&bearer(&second.access)), Some("global")),
-        id(8),
+        id(10),
     )
     .await;
     assert_eq!(
@@ -176,7 +224,7 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
         )
     );
 
-    let (status, garbage) = call_as(&refresh, &refresh_event(GARBAGE_TOKEN), id(9)).await;
+    let (status, garbage) = call_as(&refresh, &refresh_event(GARBAGE_TOKEN), id(11)).await;
     assert_eq!(
         (status, garbage["code"].as_u64(), &garbage["extMsg"]),
         (200, Some(5032), &json!("invalid"))
@@ -229,7 +277,7 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
         }
     }
     let field = |n: usize, name: &str| request_lines[n].1[name].clone();
-    for n in [0, 1, 2, 3, 4, 5, 8] {
+    for n in [0, 1, 2, 3, 4, 5, 8, 9, 10] {
         assert_eq!(
             field(n, "uid"),
             first.uid.as_str(),
@@ -247,16 +295,16 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
     for n in [0, 1, 2, 3] {
         assert_eq!(field(n, "session_id"), first.session_id().as_str());
     }
-    for n in [5, 8] {
+    for n in [5, 8, 9, 10] {
         assert_eq!(field(n, "session_id"), second.session_id().as_str());
     }
     assert_eq!(field(0, "app_id"), APP_ID);
     // Why a token was refused, as the answer's extMsg says.
     assert_eq!(field(3, "detail"), "reused");
-    assert_eq!(field(9, "detail"), "invalid");
+    assert_eq!(field(11, "detail"), "invalid");
     assert_eq!(field(6, "uid"), "", "an unauthorized token names no one");
     assert_eq!(field(7, "uid"), second.uid.as_str());
-    assert_eq!(field(9, "uid"), "", "a garbage token names no one");
+    assert_eq!(field(11, "uid"), "", "a garbage token names no one");
 
     // The reuse is a warning naming whose session was revoked, inside the reused request.
     let warnings: Vec<(usize, &Value)> = lines
@@ -295,7 +343,7 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
         .iter()
         .map(|r| r["ReuseDetections"].as_u64().expect("ReuseDetections"))
         .collect();
-    assert_eq!(reuses, [0, 0, 0, 1, 0, 0, 0, 0, 0, 0], "{logs}");
+    assert_eq!(reuses, [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], "{logs}");
     assert_eq!(lines.len(), 2 * REQUESTS.len() + 1, "no other line: {logs}");
 
     // Never a token, a token hash, a secret or a signature, raw or percent-encoded.
@@ -344,4 +392,9 @@ async fn a_whole_lifecycle_logs_one_line_per_request_and_never_a_secret() {
             "a log line carries {secret:?}: {logs}"
         );
     }
+    // Nor what a client sent as its User-Agent.
+    assert!(
+        !logs.contains("Gecko") && !logs.contains("Unruly"),
+        "{logs}"
+    );
 }

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use twitter_auth_login::config::{Table, TableNames};
@@ -15,7 +14,7 @@ use twitter_auth_login::domain::session::{RevokedReason, SessionStatus};
 use twitter_auth_login::domain::token::random_hex;
 use twitter_auth_login::domain::user::User;
 use twitter_auth_login::domain::user_domain::UserDomainName;
-use twitter_auth_login::dynamo::sessions::{revocation, sessions_of};
+use twitter_auth_login::dynamo::sessions::{Revocation, refused_by_condition, sessions_of};
 use twitter_auth_login::dynamo::{attr, items};
 
 use crate::error::{AdminError, describe};
@@ -319,7 +318,8 @@ impl Admin {
         })
     }
 
-    /// Every session of a user, newest first, as JSON: no token hash is shown.
+    /// Every session of a user, newest first, as JSON: what the end user's own listing shows
+    /// of each, and its state; no token hash.
     pub async fn list_sessions(&self, uid: &str) -> Result<Vec<Value>, AdminError> {
         let table = self.table(Table::Session)?;
         let mut sessions = Vec::new();
@@ -342,12 +342,20 @@ impl Admin {
                         .and_then(|v| v.as_n().ok())
                         .and_then(|n| n.parse::<u64>().ok())
                 };
+                let listed = items::stored_listing(&item).map_err(|fault| {
+                    AdminError::new(format!(
+                        "a session item of {uid} is malformed: attribute {}",
+                        fault.attribute
+                    ))
+                })?;
                 sessions.push(json!({
                     "sessionId": record.session_id,
                     "appId": record.app_id,
+                    "createdAt": record.created_at,
+                    "lastUsedAt": listed.last_used_at,
+                    "userAgent": listed.user_agent,
                     "status": record.status.as_str(),
                     "revokedReason": item.get(attr::REVOKED_REASON).and_then(|v| v.as_s().ok()),
-                    "createdAt": record.created_at,
                     "refreshedAt": number(attr::REFRESHED_AT),
                     "expirationTime": record.expiration_time,
                 }));
@@ -392,34 +400,19 @@ impl Admin {
     /// The library's own revocation, sent alone; false when the session was not active.
     async fn revoke(&self, uid: &str, session_id: &str) -> Result<bool, AdminError> {
         let table = self.table(Table::Session)?;
-        let write = revocation(table, uid, session_id, RevokedReason::Operator)
-            .map_err(|_| AdminError::new("the revocation could not be built"))?;
-        let sent = self
-            .client
-            .transact_write_items()
-            .transact_items(write)
+        let sent = Revocation::new(uid, session_id, RevokedReason::Operator, None)
+            .alone(self.client.update_item(), table)
             .send()
             .await;
         match sent {
             Ok(_) => Ok(true),
-            Err(error) => {
-                let refused = matches!(
-                    error.as_service_error(),
-                    Some(TransactWriteItemsError::TransactionCanceledException(canceled))
-                        if canceled.cancellation_reasons().iter()
-                            .any(|r| r.code() == Some("ConditionalCheckFailed"))
-                );
-                if refused {
-                    Ok(false)
-                } else {
-                    Err(describe(
-                        "revoking the session",
-                        table,
-                        &self.endpoint,
-                        error,
-                    ))
-                }
-            }
+            Err(error) if refused_by_condition(&error) => Ok(false),
+            Err(error) => Err(describe(
+                "revoking the session",
+                table,
+                &self.endpoint,
+                error,
+            )),
         }
     }
 }

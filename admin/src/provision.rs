@@ -30,7 +30,8 @@ pub fn named_tables(
         .collect()
 }
 
-/// Creates one table as the spec says, with its TTL, at `endpoint` (named in messages).
+/// Creates one table as the spec says, with its local indexes and TTL, at `endpoint` (named
+/// in messages).
 /// On-demand only: the template's tables are.
 pub async fn create_table(
     client: &Client,

@@ -938,6 +938,8 @@ Resources:
             "refresh-token",
             "user-logout",
             "user-info",
+            "list-sessions",
+            "end-session",
             "token-authorizer",
             "token-keys",
             "signing-key-rotation",

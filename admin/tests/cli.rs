@@ -6,63 +6,79 @@ use std::process::{Command, Output, Stdio};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, TimeToLiveStatus};
 use serde_json::{Value, json};
-use testkit::prelude::{PATIENT, World, dynamodb_client, moto_endpoint, table_names};
+use testkit::prelude::{
+    PATIENT, World, call, dynamodb_client, list_sessions_event, moto_endpoint, table_names,
+};
 use twitter_auth_login::config::{Table, TableNames};
 use twitter_auth_login::domain::token::random_hex;
 
 const CLI: &str = env!("CARGO_BIN_EXE_twitter-auth-admin");
 
-/// An attribute of a key schema: name, type, HASH | RANGE.
-type Key = (&'static str, &'static str, &'static str);
-
-/// Each table as template.yaml defines it: key schema, local indexes (name, key schema) and
-/// TTL.
+/// Each table as template.yaml defines it: key schema (name, type, HASH | RANGE), TTL, and
+/// its local index (name, sort key (name, type), attributes it projects beside the keys).
 struct Expected {
     table: Table,
     flag: &'static str,
-    keys: &'static [Key],
-    indexes: &'static [(&'static str, &'static [Key])],
+    keys: &'static [(&'static str, &'static str, &'static str)],
     ttl: Option<&'static str>,
+    index: Option<LocalIndex>,
 }
+
+type LocalIndex = (
+    &'static str,
+    (&'static str, &'static str),
+    &'static [&'static str],
+);
+
+/// An index as described: name, key schema, projection type, projected attributes.
+type IndexShape = (String, Vec<(String, String)>, String, Vec<String>);
 
 const EXPECTED: [Expected; 5] = [
     Expected {
         table: Table::UserDomain,
         flag: "--user-domain-table",
         keys: &[("userDomain", "S", "HASH")],
-        indexes: &[],
         ttl: None,
+        index: None,
     },
     Expected {
         table: Table::Mcc,
         flag: "--mcc-table",
         keys: &[("mcc", "N", "HASH")],
-        indexes: &[],
         ttl: None,
+        index: None,
     },
     Expected {
         table: Table::Token,
         flag: "--token-table",
         keys: &[("tokenHash", "S", "HASH")],
-        indexes: &[],
         ttl: Some("expirationTime"),
+        index: None,
     },
     Expected {
         table: Table::Session,
         flag: "--session-table",
         keys: &[("uid", "S", "HASH"), ("sessionId", "S", "RANGE")],
-        indexes: &[(
-            "ActiveSessions",
-            &[("uid", "S", "HASH"), ("activeSince", "N", "RANGE")],
-        )],
         ttl: Some("expirationTime"),
+        index: Some((
+            "ActiveSessions",
+            ("activeSince", "N"),
+            &[
+                "appId",
+                "createdAt",
+                "lastUsedAt",
+                "userAgent",
+                "expirationTime",
+                "status",
+            ],
+        )),
     },
     Expected {
         table: Table::User,
         flag: "--user-table",
         keys: &[("uid", "S", "HASH")],
-        indexes: &[],
         ttl: None,
+        index: None,
     },
 ];
 
@@ -223,38 +239,56 @@ impl Cli {
         let mut expected_attributes: Vec<(String, String)> = expected
             .keys
             .iter()
-            .chain(expected.indexes.iter().flat_map(|(_, keys)| keys.iter()))
             .map(|(n, t, _)| ((*n).to_owned(), (*t).to_owned()))
+            .chain(
+                expected
+                    .index
+                    .map(|(_, (n, t), _)| (n.to_owned(), t.to_owned())),
+            )
             .collect();
         expected_attributes.sort();
         expected_attributes.dedup();
         assert_eq!(attributes, expected_attributes, "{name}: attributes");
-        let indexes: Vec<(String, Vec<(String, String)>)> = table
+        let indexes: Vec<IndexShape> = table
             .local_secondary_indexes()
             .iter()
             .map(|index| {
-                let keys = index
-                    .key_schema()
-                    .iter()
-                    .map(|k| {
-                        (
-                            k.attribute_name().to_owned(),
-                            k.key_type().as_str().to_owned(),
-                        )
-                    })
-                    .collect();
-                (index.index_name().unwrap_or_default().to_owned(), keys)
+                let projection = index.projection();
+                (
+                    index.index_name().unwrap_or_default().to_owned(),
+                    index
+                        .key_schema()
+                        .iter()
+                        .map(|k| {
+                            (
+                                k.attribute_name().to_owned(),
+                                k.key_type().as_str().to_owned(),
+                            )
+                        })
+                        .collect(),
+                    projection
+                        .and_then(|p| p.projection_type())
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    projection
+                        .map(|p| p.non_key_attributes().to_vec())
+                        .unwrap_or_default(),
+                )
             })
             .collect();
-        let expected_indexes: Vec<(String, Vec<(String, String)>)> = expected
-            .indexes
-            .iter()
-            .map(|(index, keys)| {
-                let keys = keys
-                    .iter()
-                    .map(|(n, _, k)| ((*n).to_owned(), (*k).to_owned()))
-                    .collect();
-                ((*index).to_owned(), keys)
+        let expected_indexes: Vec<IndexShape> = expected
+            .index
+            .into_iter()
+            .map(|(index, (sort_key, _), projected)| {
+                (
+                    index.to_owned(),
+                    vec![
+                        (expected.keys[0].0.to_owned(), "HASH".to_owned()),
+                        (sort_key.to_owned(), "RANGE".to_owned()),
+                    ],
+                    "INCLUDE".to_owned(),
+                    projected.iter().map(|a| (*a).to_owned()).collect(),
+                )
             })
             .collect();
         assert_eq!(indexes, expected_indexes, "{name}: local indexes");
@@ -663,19 +697,23 @@ async fn users_and_sessions_are_shown_and_revoked() {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
-        // Never a token hash.
+        // What the end user's own listing shows, and the state; never a token hash.
         assert_eq!(
             keys,
             [
                 "appId",
                 "createdAt",
                 "expirationTime",
+                "lastUsedAt",
                 "refreshedAt",
                 "revokedReason",
                 "sessionId",
-                "status"
+                "status",
+                "userAgent"
             ]
         );
+        assert_eq!(session["userAgent"], "testkit");
+        assert_eq!(session["lastUsedAt"], session["createdAt"]);
     }
 
     let said = cli.ok(&["revoke-session", uid, &first_id], &[]);
@@ -692,6 +730,16 @@ async fn users_and_sessions_are_shown_and_revoked() {
     let sessions = cli.show(&["list-sessions", uid]);
     assert_eq!(sessions[1]["status"], "revoked");
     assert_eq!(sessions[1]["revokedReason"], "operator");
+    // Gone from the end user's own listing too.
+    let own = list_sessions_event(uid, &second_id, None);
+    let (_, listed) = call(&world.list_sessions(), &own).await;
+    let ids: Vec<&Value> = listed["data"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| &s["sessionId"])
+        .collect();
+    assert_eq!(ids, [&json!(second_id)]);
 
     let again = cli.fails(&["revoke-session", uid, &first_id]);
     assert_eq!(

@@ -48,6 +48,8 @@ const SECTION: &str = "Per-request CPU (in-memory adapters, one core)";
 /// Inputs prepared, untimed, just before they are used: as the runtime hands each request over
 /// just after parsing it, and so that a refresh or logout has a live session of its own.
 const CHUNK: usize = 16;
+/// What a phone's app sends: the login keeps it, cleaned and cut.
+const USER_AGENT: &str = "IoTApp/4.2.1 (iPhone; iOS 17.4; Scale/3.00) CFNetwork/1492 Darwin/23.3.0";
 
 struct Settings {
     warm_up: Duration,
@@ -222,7 +224,7 @@ fn main() {
     // A session of its own for each refresh or logout: a login just before, untimed.
     let sign_in = |functions: &Functions| -> Tokens {
         let grant = runtime
-            .block_on(functions.login.login(&login_request))
+            .block_on(functions.login.login(&login_request, USER_AGENT))
             .expect("the in-memory login");
         Tokens {
             access: grant.access_token.token.expose().to_owned(),
@@ -501,7 +503,8 @@ fn main() {
                 let started = Instant::now();
                 runtime.block_on(async {
                     for _ in 0..n {
-                        let _ = black_box(functions.login.login(black_box(&login_request)).await);
+                        let login = functions.login.login(black_box(&login_request), USER_AGENT);
+                        let _ = black_box(login.await);
                     }
                 });
                 started.elapsed()

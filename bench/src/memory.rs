@@ -84,7 +84,10 @@ impl Functions {
                 keys.clone(),
                 DATA_CENTER,
                 Arc::clone(&clock),
-            ),
+            )
+            // Every login of the benchmark is the same end user: without a cap each one is the
+            // usual login, whatever the number of iterations.
+            .with_max_sessions(u64::MAX),
             refresh: Refresh::new(
                 store.clone(),
                 issuer(),

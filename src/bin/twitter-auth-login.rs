@@ -29,6 +29,7 @@ async fn main() -> Result<(), Error> {
         derivation,
         config.data_center,
         clock,
-    );
+    )
+    .with_max_sessions(config.max_sessions_per_user);
     edge::run(login).await
 }

@@ -59,6 +59,8 @@ pub enum RevokedReason {
     Reused,
     /// An operator, through the admin CLI.
     Operator,
+    /// Ended by a login that would have passed the user's cap of live sessions: the oldest go.
+    Evicted,
 }
 
 impl RevokedReason {
@@ -67,6 +69,7 @@ impl RevokedReason {
             RevokedReason::Logout => "logout",
             RevokedReason::Reused => "reused",
             RevokedReason::Operator => "operator",
+            RevokedReason::Evicted => "evicted",
         }
     }
 }
@@ -178,6 +181,39 @@ impl SessionRecord {
 /// its maximum age under today's settings, whichever comes first.
 pub fn session_end(created_at: u64, expiration_time: u64, session_max: u64) -> u64 {
     expiration_time.min(created_at.saturating_add(session_max))
+}
+
+/// A user's active session as a listing of their sessions gives it: enough to tell whether
+/// it is live, and which is oldest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub session_id: String,
+    pub created_at: u64,
+    pub expiration_time: u64,
+}
+
+impl SessionSummary {
+    /// Whether it is still live at `now`: an active session before its end.
+    pub fn is_live(&self, now: u64, session_max: u64) -> bool {
+        now < session_end(self.created_at, self.expiration_time, session_max)
+    }
+}
+
+/// The most a session keeps of its login's `User-Agent`, in bytes.
+pub const MAX_USER_AGENT_BYTES: usize = 256;
+
+/// A login's `User-Agent` as its session keeps it: every Unicode control character (C0, DEL,
+/// C1) removed, then cut to at most [`MAX_USER_AGENT_BYTES`] on a character boundary; empty
+/// when there was none. What is left can go into any answer or log line as it is.
+pub fn clean_user_agent(raw: Option<&str>) -> String {
+    let mut cleaned = String::new();
+    for c in raw.unwrap_or_default().chars().filter(|c| !c.is_control()) {
+        if cleaned.len() + c.len_utf8() > MAX_USER_AGENT_BYTES {
+            break;
+        }
+        cleaned.push(c);
+    }
+    cleaned
 }
 
 /// A hash stored for a token and the moment it stops working.
@@ -580,6 +616,51 @@ mod tests {
         assert_eq!(
             pair_expirations(NOW, NOW + 3600, &LIFETIMES),
             (NOW + 3600, NOW + 3600)
+        );
+    }
+
+    #[test]
+    fn a_user_agent_loses_its_control_characters_then_is_cut_on_a_character_boundary() {
+        assert_eq!(clean_user_agent(None), "");
+        assert_eq!(clean_user_agent(Some("")), "");
+        assert_eq!(
+            clean_user_agent(Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)")),
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)"
+        );
+        // C0 (tab, newline, NUL, ESC), DEL and C1 (NEL, CSI) go; other characters stay.
+        assert_eq!(
+            clean_user_agent(Some(
+                "a\tb\r\nc\0d\u{1b}[31me\u{7f}f\u{85}g\u{9b}h\u{a0}ü€😀"
+            )),
+            "abcd[31mefgh\u{a0}ü€😀"
+        );
+        assert_eq!(clean_user_agent(Some("\n\t\u{9f}")), "");
+        // Cut after the cleaning: controls do not count against the limit.
+        let long = format!("{}{}", "\u{1}".repeat(300), "x".repeat(300));
+        assert_eq!(clean_user_agent(Some(&long)), "x".repeat(256));
+        // A character that would straddle the limit is left out whole.
+        let straddling = format!("{}€", "x".repeat(254));
+        assert_eq!(clean_user_agent(Some(&straddling)), "x".repeat(254));
+        let exact = format!("{}€", "x".repeat(253));
+        assert_eq!(clean_user_agent(Some(&exact)), exact);
+        let ten_kb = "é".repeat(5 * 1024);
+        let cut = clean_user_agent(Some(&ten_kb));
+        assert_eq!((cut.len(), cut.chars().count()), (256, 128));
+        assert!(cut.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn a_summary_is_live_until_its_end() {
+        let summary = SessionSummary {
+            session_id: "s".into(),
+            created_at: NOW,
+            expiration_time: NOW + 100,
+        };
+        assert!(summary.is_live(NOW + 99, 1000));
+        assert!(!summary.is_live(NOW + 100, 1000));
+        assert!(
+            !summary.is_live(NOW + 50, 50),
+            "a shorter maximum age today"
         );
     }
 }

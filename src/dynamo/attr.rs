@@ -33,7 +33,21 @@ pub const REFRESH_TOKEN_HASH: &str = "refreshTokenHash";
 pub const PREVIOUS_REFRESH_TOKEN_HASH: &str = "previousRefreshTokenHash";
 pub const ROTATED_AT: &str = "rotatedAt";
 pub const ACCESS_KEY_ID: &str = "accessKeyId";
+/// The login's `User-Agent`, cleaned and cut; absent when it sent none.
+pub const USER_AGENT: &str = "userAgent";
+/// The last login or refresh.
+pub const LAST_USED_AT: &str = "lastUsedAt";
+/// `createdAt`, present only while the session is active: the sort key of [`ACTIVE_SESSIONS`].
+pub const ACTIVE_SINCE: &str = "activeSince";
+/// The sessions table's local secondary index of each user's active sessions (sparse: only
+/// items with `activeSince`).
+pub const ACTIVE_SESSIONS: &str = "ActiveSessions";
 
 // Users (beside uid, userDomain, twitterUserId, twitterUsername, status).
 pub const REGISTER_TIME: &str = "registerTime";
 pub const LAST_LOGIN_TIME: &str = "lastLoginTime";
+/// At least how many live sessions the user has: every login adds one, and a login at the
+/// cap sets it from the sessions it counted.
+pub const SESSION_LEDGER: &str = "sessionLedger";
+/// How many logins wrote `sessionLedger`.
+pub const SESSION_LEDGER_WRITES: &str = "sessionLedgerWrites";

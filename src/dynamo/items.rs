@@ -10,14 +10,15 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::Item;
 use super::attr;
 use crate::domain::grant::IssuedPair;
+use crate::domain::listing::{PageCursor, StoredListing};
 use crate::domain::secret::Secret;
 use crate::domain::session::{
-    SessionRecord, SessionStatus, StoredToken, TokenKind, TokenOwner, TokenRecord,
+    SessionRecord, SessionStatus, SessionSummary, StoredToken, TokenKind, TokenOwner, TokenRecord,
 };
 use crate::domain::user::User;
 use crate::domain::user_domain::{App, DomainState, TWITTER_PLATFORM, UserDomain, UserDomainName};
 use crate::error::{Field, Misprovision};
-use crate::ports::SessionSummary;
+use crate::ports::Ledger;
 
 /// A string attribute value.
 pub fn string_value(value: &str) -> AttributeValue {
@@ -50,6 +51,16 @@ pub fn session_key(uid: &str, session_id: &str) -> Item {
         (attr::UID.to_owned(), string_value(uid)),
         (attr::SESSION_ID.to_owned(), string_value(session_id)),
     ])
+}
+
+/// Where a page of the index of active sessions starts: after this entry.
+pub fn active_session_key(uid: &str, cursor: &PageCursor) -> Item {
+    let mut key = session_key(uid, &cursor.session_id);
+    key.insert(
+        attr::ACTIVE_SINCE.to_owned(),
+        number_value(cursor.active_since),
+    );
+    key
 }
 
 /// A user item's key.
@@ -258,10 +269,11 @@ pub fn token_record(item: &Item) -> Field<TokenRecord> {
     })
 }
 
-/// The session item a login creates: active, naming its first pair.
-pub fn session_item(pair: &IssuedPair, session_end: u64) -> Item {
+/// The session item a login creates: active (so in the index of active sessions), naming its
+/// first pair, with the login's `User-Agent` when it sent one.
+pub fn session_item(pair: &IssuedPair, session_end: u64, user_agent: &str) -> Item {
     let owner = &pair.owner;
-    HashMap::from([
+    let mut item = HashMap::from([
         (attr::UID.to_owned(), string_value(&owner.uid)),
         (attr::SESSION_ID.to_owned(), string_value(&owner.session_id)),
         (attr::APP_ID.to_owned(), string_value(&owner.app_id)),
@@ -270,6 +282,8 @@ pub fn session_item(pair: &IssuedPair, session_end: u64) -> Item {
             string_value(owner.user_domain.as_str()),
         ),
         (attr::CREATED_AT.to_owned(), number_value(pair.issued_at)),
+        (attr::ACTIVE_SINCE.to_owned(), number_value(pair.issued_at)),
+        (attr::LAST_USED_AT.to_owned(), number_value(pair.issued_at)),
         (
             attr::STATUS.to_owned(),
             string_value(SessionStatus::Active.as_str()),
@@ -287,15 +301,16 @@ pub fn session_item(pair: &IssuedPair, session_end: u64) -> Item {
             string_value(&pair.access_key_id),
         ),
         (attr::EXPIRATION_TIME.to_owned(), number_value(session_end)),
-    ])
+    ]);
+    if !user_agent.is_empty() {
+        item.insert(attr::USER_AGENT.to_owned(), string_value(user_agent));
+    }
+    item
 }
 
 /// A session item read back.
 pub fn session_record(item: &Item) -> Field<SessionRecord> {
-    let reader = Reader {
-        item,
-        name: "session".to_owned(),
-    };
+    let reader = session_reader(item);
     Ok(SessionRecord {
         uid: reader.string(attr::UID)?,
         session_id: reader.string(attr::SESSION_ID)?,
@@ -312,16 +327,61 @@ pub fn session_record(item: &Item) -> Field<SessionRecord> {
     })
 }
 
-/// A listed session: the attributes the listing projects.
-pub fn session_summary(item: &Item) -> Field<SessionSummary> {
-    let reader = Reader {
+fn session_reader(item: &Item) -> Reader<'_> {
+    Reader {
         item,
         name: "session".to_owned(),
-    };
+    }
+}
+
+/// An active session as the index lists it for a login or a logout.
+pub fn session_summary(item: &Item) -> Field<SessionSummary> {
+    let reader = session_reader(item);
     Ok(SessionSummary {
         session_id: reader.string(attr::SESSION_ID)?,
         created_at: reader.number(attr::CREATED_AT)?,
         expiration_time: reader.number(attr::EXPIRATION_TIME)?,
+    })
+}
+
+/// An active session as the index lists it for its user: what the index projects.
+pub fn stored_listing(item: &Item) -> Field<StoredListing> {
+    let reader = session_reader(item);
+    let created_at = reader.number(attr::CREATED_AT)?;
+    Ok(StoredListing {
+        session_id: reader.string(attr::SESSION_ID)?,
+        app_id: reader.string(attr::APP_ID)?,
+        created_at,
+        last_used_at: reader
+            .optional_number(attr::LAST_USED_AT)?
+            .unwrap_or(created_at),
+        user_agent: reader
+            .optional_string(attr::USER_AGENT)?
+            .unwrap_or_default(),
+        expiration_time: reader.number(attr::EXPIRATION_TIME)?,
+        status: SessionStatus::parse(&reader.string(attr::STATUS)?),
+    })
+}
+
+/// Where an entry of the index of active sessions stands in it.
+pub fn listing_cursor(item: &Item) -> Field<PageCursor> {
+    let reader = session_reader(item);
+    Ok(PageCursor {
+        active_since: reader.number(attr::ACTIVE_SINCE)?,
+        session_id: reader.string(attr::SESSION_ID)?,
+    })
+}
+
+/// A user's ledger of live sessions, as the item holds it: zeros when it has none yet.
+pub fn session_ledger(item: &Item) -> Field<Ledger> {
+    let reader = Reader {
+        item,
+        name: "user".to_owned(),
+    };
+    let number = |name| reader.optional_number(name).map(Option::unwrap_or_default);
+    Ok(Ledger {
+        sessions: number(attr::SESSION_LEDGER)?,
+        writes: number(attr::SESSION_LEDGER_WRITES)?,
     })
 }
 
@@ -416,7 +476,12 @@ mod tests {
     #[test]
     fn session_items_read_back() {
         let pair = pair(None, None);
-        let stored = session_item(&pair, 900);
+        let stored = session_item(&pair, 900, "");
+        assert!(!stored.contains_key("userAgent"), "none sent, none stored");
+        assert_eq!(
+            (&stored["activeSince"], &stored["lastUsedAt"]),
+            (&number_value(100), &number_value(100))
+        );
         let record = session_record(&stored).expect("session");
         assert_eq!(record.status, SessionStatus::Active);
         assert_eq!(record.access_token_hash, "aa");
@@ -429,6 +494,34 @@ mod tests {
             session_record(&broken).map_err(|f| f.attribute),
             Err("createdAt".to_owned())
         );
+
+        let with_agent = session_item(&pair, 900, "Mozilla/5.0");
+        let listed = stored_listing(&with_agent).expect("listing");
+        assert_eq!(
+            listed,
+            StoredListing {
+                session_id: "sid".into(),
+                app_id: "app".into(),
+                created_at: 100,
+                last_used_at: 100,
+                user_agent: "Mozilla/5.0".into(),
+                expiration_time: 900,
+                status: SessionStatus::Active,
+            }
+        );
+        assert_eq!(
+            listing_cursor(&with_agent),
+            Ok(PageCursor {
+                active_since: 100,
+                session_id: "sid".into()
+            })
+        );
+        // A session stored before the listing knew these attributes lists as used at login.
+        let mut older = with_agent;
+        older.remove("lastUsedAt");
+        older.remove("userAgent");
+        let listed = stored_listing(&older).expect("listing");
+        assert_eq!((listed.last_used_at, listed.user_agent.as_str()), (100, ""));
     }
 
     #[test]

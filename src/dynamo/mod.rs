@@ -1,9 +1,10 @@
 //! The DynamoDB adapter behind the ports: reads are one `BatchGetItem`, `GetItem` or `Query`
-//! page; writes are one `TransactWriteItems`, each conditioned on the state it was decided
-//! from.
+//! page; writes are one `TransactWriteItems`, or one `UpdateItem` for a session's revocation,
+//! each conditioned on the state it was decided from.
 
 pub mod attr;
 pub mod caches;
+pub mod capabilities;
 mod directory;
 pub mod items;
 pub mod sessions;
@@ -41,7 +42,8 @@ pub fn with_limits(
 const BATCH_GET_ROUNDS: usize = 2;
 
 /// The adapter. It implements every port; each function is handed it only through the ports
-/// its logic names, and its IAM role allows only those calls. Clones share its caches.
+/// its logic names (or wrapped in a store of [`capabilities`] that implements only those), and
+/// its IAM role allows only those calls. Clones share its caches.
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -134,13 +136,14 @@ async fn within_deadline<F: std::future::Future>(call: F) -> Result<F::Output, A
 }
 
 /// How a transaction ended, when it was not a failure of the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Transaction {
     Committed,
-    /// Canceled: a condition failed on the writes at these positions, or another transaction
-    /// held one of the items. Nothing was written.
+    /// Canceled: a condition failed on the writes at these positions (each with the item as
+    /// it was, when the write asked for it), or another transaction held one of the items.
+    /// Nothing was written.
     Canceled {
-        failed_conditions: Vec<usize>,
+        failed_conditions: Vec<(usize, Option<Item>)>,
     },
 }
 
@@ -173,11 +176,8 @@ fn classify_transaction<R>(
     if let SdkError::ServiceError(service) = error
         && let TransactWriteItemsError::TransactionCanceledException(canceled) = service.err()
     {
-        let reasons: Vec<&str> = canceled
-            .cancellation_reasons()
-            .iter()
-            .map(|r| r.code().unwrap_or("None"))
-            .collect();
+        let all = canceled.cancellation_reasons();
+        let reasons: Vec<&str> = all.iter().map(|r| r.code().unwrap_or("None")).collect();
         if reasons.iter().any(|r| {
             matches!(
                 *r,
@@ -186,11 +186,11 @@ fn classify_transaction<R>(
         }) {
             return Err(ApiError::StoreUnavailable("transaction throttled"));
         }
-        let failed_conditions: Vec<usize> = reasons
+        let failed_conditions: Vec<(usize, Option<Item>)> = all
             .iter()
             .enumerate()
-            .filter(|(_, r)| **r == "ConditionalCheckFailed")
-            .map(|(i, _)| i)
+            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+            .map(|(i, r)| (i, r.item().cloned()))
             .collect();
         if !failed_conditions.is_empty() || reasons.contains(&"TransactionConflict") {
             return Ok(Transaction::Canceled { failed_conditions });

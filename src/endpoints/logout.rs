@@ -1,14 +1,16 @@
 //! `DELETE /v2/enduser/enduserapi/userLogout`: revokes this session (`scope=local`, the
-//! default), the user's other sessions (`others`) or all of them (`global`). The access token
-//! comes in the `Authorization` header, raw or as `Bearer <token>`.
+//! default), the user's other sessions (`others`) or all of them (`global`), each with its own
+//! conditional write. The access token comes in the `Authorization` header, raw or as
+//! `Bearer <token>`.
 
 use lambda_http::Request;
 use lambda_http::RequestExt;
 use lambda_http::http::header::AUTHORIZATION;
 use serde::Serialize;
 
-use crate::domain::session::{RevokedReason, session_end};
+use crate::domain::session::RevokedReason;
 use crate::domain::token::PresentedToken;
+use crate::endpoints::revoking::revoke_each;
 use crate::endpoints::token_check::TokenCheck;
 use crate::error::{ApiError, Rejection};
 use crate::http::params::{authorization_token, required};
@@ -21,9 +23,6 @@ use crate::ports::{Conditional, DomainRead, KeyRing, SessionLister, SessionRevok
 pub const SCOPE_PARAMETER: &str = "scope";
 /// How the header is named in an `extMsg`.
 pub const AUTHORIZATION_NAME: &str = "Authorization";
-
-/// How often a logout decides again after a session changed under it.
-const ATTEMPTS: usize = 3;
 
 /// Which of the user's sessions a logout ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +76,8 @@ where
         }
     }
 
-    /// Ends the sessions `scope` names. `caller` names the token's session once the token is
-    /// found to be ours.
+    /// Ends the sessions `scope` names, each with its own conditional write. `caller` names
+    /// the token's session once the token is found to be ours.
     pub async fn logout(
         &self,
         presented: &PresentedToken,
@@ -87,63 +86,54 @@ where
     ) -> Result<LoggedOut, ApiError> {
         let route = &presented.route;
         let session_max = self.check.rules.session_max;
-        let mut revoked = 0;
-        for _ in 0..ATTEMPTS {
-            let checked = self
-                .check
-                .read(&self.store, presented, DomainRead::Skip)
-                .await?;
-            let now = checked.now;
-            let verdict = checked.live().map(|_| ());
-            if verdict != Err(Rejection::Invalid) {
-                *caller = Caller::verified(route);
-            }
-            if let Err(rejection) = verdict {
-                // An earlier attempt already revoked some sessions, and another request then
-                // ended this one: what was asked for is done.
-                if revoked > 0 && rejection == Rejection::Revoked {
-                    return Ok(LoggedOut {
-                        revoked_sessions: revoked,
-                    });
-                }
-                return Err(rejection.into());
-            }
+        let checked = self
+            .check
+            .read(&self.store, presented, DomainRead::Skip)
+            .await?;
+        let now = checked.now;
+        let verdict = checked.live().map(|_| ());
+        if verdict != Err(Rejection::Invalid) {
+            *caller = Caller::verified(route);
+        }
+        verdict?;
 
-            let mut targets = Vec::new();
-            if scope != LogoutScope::Local {
-                let listed = self.store.active_sessions(&route.uid).await?;
-                targets.extend(
-                    listed
-                        .into_iter()
-                        .filter(|s| s.session_id != route.session_id)
-                        .filter(|s| now < session_end(s.created_at, s.expiration_time, session_max))
-                        .map(|s| s.session_id),
-                );
-            }
-            // This session last, so a logout that fails part-way leaves its token live for a
-            // retry.
-            if scope != LogoutScope::Others {
-                targets.push(route.session_id.clone());
-            }
-            if targets.is_empty() {
-                return Ok(LoggedOut {
-                    revoked_sessions: revoked,
-                });
-            }
-            let revocation = self
+        let mut revoked = 0;
+        if scope != LogoutScope::Local {
+            let others: Vec<String> = self
                 .store
-                .revoke(&route.uid, &targets, RevokedReason::Logout)
+                .active_sessions(&route.uid)
+                .await?
+                .into_iter()
+                .filter(|s| s.session_id != route.session_id && s.is_live(now, session_max))
+                .map(|s| s.session_id)
+                .collect();
+            revoked = revoke_each(
+                &self.store,
+                &route.uid,
+                &others,
+                RevokedReason::Logout,
+                None,
+            )
+            .await?;
+        }
+        // This session last, so a logout that fails part-way leaves its token live for a
+        // retry.
+        if scope != LogoutScope::Others {
+            let own = self
+                .store
+                .revoke(&route.uid, &route.session_id, RevokedReason::Logout, None)
                 .await?;
-            revoked += revocation.revoked;
-            if revocation.outcome == Conditional::Applied {
-                return Ok(LoggedOut {
-                    revoked_sessions: revoked,
-                });
+            match own {
+                Conditional::Applied => revoked += 1,
+                // Another request ended it meanwhile: unless this one ended others, the token
+                // was no longer live.
+                Conditional::Conflict if revoked == 0 => return Err(Rejection::Revoked.into()),
+                Conditional::Conflict => {}
             }
         }
-        Err(ApiError::StoreUnavailable(
-            "sessions kept changing under the logout",
-        ))
+        Ok(LoggedOut {
+            revoked_sessions: revoked,
+        })
     }
 }
 

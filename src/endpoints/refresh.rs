@@ -132,11 +132,7 @@ where
         let route = &presented.route;
         let revoked = self
             .store
-            .revoke(
-                &route.uid,
-                std::slice::from_ref(&route.session_id),
-                RevokedReason::Reused,
-            )
+            .revoke(&route.uid, &route.session_id, RevokedReason::Reused, None)
             .await;
         match revoked {
             Ok(_) => {

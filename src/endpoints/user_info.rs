@@ -1,16 +1,14 @@
 //! `GET /v2/enduser/enduserapi/userInfo`, behind the authorizer: the end user the authorizer
 //! named, never one from a parameter. One DynamoDB request.
 
-use lambda_http::{Request, RequestExt};
+use lambda_http::Request;
 
 use crate::domain::user::User;
 use crate::error::ApiError;
+use crate::http::authorized::authorized_uid;
 use crate::http::{Endpoint, Outcome};
 use crate::invocation::Caller;
 use crate::ports::UserReader;
-
-/// The authorizer context key that names the end user.
-pub const UID: &str = "uid";
 
 pub struct UserInfo<S> {
     store: S,
@@ -24,17 +22,6 @@ impl<S: UserReader + Sync> UserInfo<S> {
     pub async fn user_info(&self, uid: &str) -> Result<User, ApiError> {
         self.store.user(uid).await?.ok_or(ApiError::UserNotFound)
     }
-}
-
-/// The `uid` the authorizer put in the request context.
-pub fn authorized_uid(request: &Request) -> Option<&str> {
-    request
-        .request_context_ref()?
-        .authorizer()?
-        .fields
-        .get(UID)?
-        .as_str()
-        .filter(|uid| !uid.is_empty())
 }
 
 impl<S: UserReader + Sync> Endpoint for UserInfo<S> {

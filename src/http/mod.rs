@@ -1,6 +1,7 @@
 //! The HTTP edge every HTTP function shares: an API Gateway event in, the platform's JSON
 //! envelope out, one log line and metric record per request.
 
+pub mod authorized;
 pub mod edge;
 pub mod envelope;
 pub mod params;

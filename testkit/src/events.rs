@@ -9,6 +9,9 @@ pub const LOGIN_ROUTE: &str = "/v2/enduser/enduserapi/twitterAuthLogin";
 pub const REFRESH_ROUTE: &str = "/v2/enduser/enduserapi/refreshToken";
 pub const LOGOUT_ROUTE: &str = "/v2/enduser/enduserapi/userLogout";
 pub const USER_INFO_ROUTE: &str = "/v2/enduser/enduserapi/userInfo";
+pub const SESSIONS_ROUTE: &str = "/v2/enduser/enduserapi/sessions";
+/// The route of one session, as the API's resource names it.
+pub const SESSION_ROUTE: &str = "/v2/enduser/enduserapi/sessions/{sessionId}";
 
 /// The request id every built event carries.
 pub const REQUEST_ID: &str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
@@ -19,7 +22,10 @@ pub const ACCOUNT_ID: &str = "123456789012";
 #[derive(Debug, Clone)]
 pub struct RestEvent {
     method: String,
+    /// The API's resource, `{name}` for a path parameter; the path itself unless set.
+    resource: Option<String>,
     path: String,
+    path_parameters: Vec<(String, String)>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<String>,
@@ -30,7 +36,9 @@ impl RestEvent {
     pub fn new(method: &str, path: &str) -> RestEvent {
         RestEvent {
             method: method.to_owned(),
+            resource: None,
             path: path.to_owned(),
+            path_parameters: Vec::new(),
             query: Vec::new(),
             headers: vec![
                 ("Host".into(), "api.example.com".into()),
@@ -52,6 +60,28 @@ impl RestEvent {
                 .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned())),
         );
         self
+    }
+
+    /// The route's resource, with `{name}` where this path carries parameter `name`.
+    pub fn resource(mut self, resource: &str) -> Self {
+        self.resource = Some(resource.to_owned());
+        self
+    }
+
+    /// A path parameter, as API Gateway passes it.
+    pub fn path_parameter(mut self, name: &str, value: &str) -> Self {
+        self.path_parameters
+            .push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The `User-Agent` the client sent in place of the default one, or none at all.
+    pub fn user_agent(mut self, value: Option<&str>) -> Self {
+        self.headers.retain(|(name, _)| name != "User-Agent");
+        match value {
+            Some(value) => self.header("User-Agent", value),
+            None => self,
+        }
     }
 
     /// A header; given twice, it is sent twice.
@@ -83,13 +113,15 @@ impl RestEvent {
     pub fn to_json(&self) -> String {
         let (single_query, multi_query) = single_and_multi(&self.query);
         let (single_headers, multi_headers) = single_and_multi(&self.headers);
+        let resource = self.resource.as_deref().unwrap_or(&self.path);
+        let (path_parameters, _) = single_and_multi(&self.path_parameters);
         let mut context = json!({
             "accountId": ACCOUNT_ID,
             "resourceId": "abc123",
             "stage": "prod",
             "requestId": REQUEST_ID,
             "identity": {"sourceIp": "127.0.0.1", "userAgent": "testkit"},
-            "resourcePath": self.path,
+            "resourcePath": resource,
             "httpMethod": self.method,
             "apiId": API_ID,
             "protocol": "HTTP/1.1"
@@ -98,14 +130,14 @@ impl RestEvent {
             context["authorizer"] = authorizer.clone();
         }
         json!({
-            "resource": self.path,
+            "resource": resource,
             "path": self.path,
             "httpMethod": self.method,
             "headers": single_headers,
             "multiValueHeaders": multi_headers,
             "queryStringParameters": single_query,
             "multiValueQueryStringParameters": multi_query,
-            "pathParameters": null,
+            "pathParameters": path_parameters,
             "stageVariables": null,
             "requestContext": context,
             "body": self.body,
@@ -268,5 +300,30 @@ pub fn logout_event(authorization: Option<&str>, scope: Option<&str>) -> String 
 pub fn user_info_event(uid: &str) -> String {
     RestEvent::new("GET", USER_INFO_ROUTE)
         .authorizer(json!({"principalId": uid, "uid": uid}))
+        .to_json()
+}
+
+/// What the authorizer tells a route of the session `session_id` of `uid`.
+pub fn principal(uid: &str, session_id: &str) -> Value {
+    json!({"principalId": uid, "uid": uid, "sessionId": session_id})
+}
+
+/// A listing of the sessions of `uid`, from its session `session_id`, as API Gateway passes it
+/// on after the authorizer; with a `nextPageToken` for a page after the first.
+pub fn list_sessions_event(uid: &str, session_id: &str, page_token: Option<&str>) -> String {
+    let mut event = RestEvent::new("GET", SESSIONS_ROUTE).authorizer(principal(uid, session_id));
+    if let Some(token) = page_token {
+        event = event.query(&[("nextPageToken", token)]);
+    }
+    event.to_json()
+}
+
+/// The ending of session `target` of `uid`, asked from its session `session_id`, as API
+/// Gateway passes it on after the authorizer.
+pub fn end_session_event(uid: &str, session_id: &str, target: &str) -> String {
+    RestEvent::new("DELETE", &format!("{SESSIONS_ROUTE}/{target}"))
+        .resource(SESSION_ROUTE)
+        .path_parameter("sessionId", target)
+        .authorizer(principal(uid, session_id))
         .to_json()
 }

@@ -2,8 +2,11 @@
 //! demand: the fault tests point the function's DynamoDB or Twitter client at it.
 //!
 //! In front of moto it also keeps DynamoDB's promise that moto does not: a `TransactWriteItems`
-//! repeated with the same `ClientRequestToken` answers success without writing again. And it
-//! counts what every request does to each item ([`crate::traffic`]).
+//! repeated with the same `ClientRequestToken` answers success without writing again. It
+//! counts what every request does to each item ([`crate::traffic`]). And, when asked
+//! ([`FaultyServer::one_at_a_time`]), a second one: moto runs concurrent requests on threads
+//! with no lock, so two transactions can interleave (and one's rollback undo the other's
+//! writes); passed on one at a time, each is atomic as DynamoDB's are.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,6 +70,8 @@ impl Fault {
 struct Injection {
     operation: Option<String>,
     fault: Fault,
+    /// How many of those requests pass before it hits.
+    skip: usize,
     /// How many more requests it hits; `None` for all until healed.
     remaining: Option<usize>,
 }
@@ -82,6 +87,8 @@ struct State {
     tokens: Mutex<Vec<String>>,
     traffic: Mutex<Traffic>,
     client: Client<HttpConnector, Full<Bytes>>,
+    /// Held while a request is with the upstream, when requests go one at a time.
+    one_at_a_time: Option<tokio::sync::Mutex<()>>,
 }
 
 pub struct FaultyServer {
@@ -92,17 +99,26 @@ pub struct FaultyServer {
 impl FaultyServer {
     /// A server that always answers with `fault`.
     pub async fn start(fault: Fault) -> std::io::Result<FaultyServer> {
-        let server = Self::launch(None).await?;
+        let server = Self::launch(None, false).await?;
         server.inject(None, fault);
         Ok(server)
     }
 
     /// A pass-through proxy to `upstream` (for example the moto server) until a fault is injected.
     pub async fn proxy(upstream: &str) -> std::io::Result<FaultyServer> {
-        Self::launch(Some(upstream.trim_end_matches('/').to_owned())).await
+        Self::launch(Some(upstream.trim_end_matches('/').to_owned()), false).await
     }
 
-    async fn launch(upstream: Option<String>) -> std::io::Result<FaultyServer> {
+    /// A pass-through proxy that hands moto one request at a time, so that concurrent
+    /// transactions are each atomic as DynamoDB's are.
+    pub async fn one_at_a_time(upstream: &str) -> std::io::Result<FaultyServer> {
+        Self::launch(Some(upstream.trim_end_matches('/').to_owned()), true).await
+    }
+
+    async fn launch(
+        upstream: Option<String>,
+        one_at_a_time: bool,
+    ) -> std::io::Result<FaultyServer> {
         let state = Arc::new(State {
             upstream,
             injection: Mutex::new(None),
@@ -113,6 +129,7 @@ impl FaultyServer {
             tokens: Mutex::new(Vec::new()),
             traffic: Mutex::new(Traffic::default()),
             client: Client::builder(TokioExecutor::new()).build_http(),
+            one_at_a_time: one_at_a_time.then(|| tokio::sync::Mutex::new(())),
         });
         let shared = Arc::clone(&state);
         let server = Server::start(loopback_any_port(), move |request| {
@@ -128,15 +145,22 @@ impl FaultyServer {
         *lock(&self.state.injection) = Some(Injection {
             operation: operation.map(str::to_owned),
             fault,
+            skip: 0,
             remaining: None,
         });
     }
 
     /// The next `times` requests for `operation` meet `fault`; then everything passes again.
     pub fn inject_times(&self, operation: &str, fault: Fault, times: usize) {
+        self.inject_after(operation, 0, fault, times);
+    }
+
+    /// After `skip` requests for `operation` pass, the next `times` meet `fault`.
+    pub fn inject_after(&self, operation: &str, skip: usize, fault: Fault, times: usize) {
         *lock(&self.state.injection) = Some(Injection {
             operation: Some(operation.to_owned()),
             fault,
+            skip,
             remaining: Some(times),
         });
     }
@@ -213,6 +237,10 @@ async fn handle(state: &State, request: Request<Incoming>) -> Reply {
         let mut injection = lock(&state.injection);
         let hit = injection.as_mut().and_then(|i| match &i.operation {
             Some(wanted) if *wanted != operation => None,
+            _ if i.skip > 0 => {
+                i.skip -= 1;
+                None
+            }
             _ => match &mut i.remaining {
                 Some(0) => None,
                 Some(left) => {
@@ -366,6 +394,10 @@ async fn forward(
         .unwrap_or("/");
     let Ok(uri) = format!("{upstream}{path}").parse::<hyper::Uri>() else {
         return reply(502, "text/plain", "bad upstream");
+    };
+    let _turn = match &state.one_at_a_time {
+        Some(turn) => Some(turn.lock().await),
+        None => None,
     };
     let mut outgoing = Request::new(Full::new(body));
     *outgoing.method_mut() = parts.method;

@@ -6,9 +6,12 @@
 use serde_json::Value;
 use twitter_auth_login::config::{
     AuthorizerConfig, ConfigError, FunctionConfig, LoginConfig, LogoutConfig, RefreshConfig,
-    RotationConfig, TokenKeysConfig, UserInfoConfig,
+    RotationConfig, SessionsConfig, TokenKeysConfig, UserInfoConfig,
 };
 use twitter_auth_login::dynamo::DynamoStore;
+use twitter_auth_login::dynamo::capabilities::{EndingStore, ListingStore};
+use twitter_auth_login::endpoints::end_session::EndSession;
+use twitter_auth_login::endpoints::list_sessions::ListSessions;
 use twitter_auth_login::endpoints::token_keys::TokenKeys;
 use twitter_auth_login::endpoints::user_info::UserInfo;
 use twitter_auth_login::http::edge;
@@ -26,17 +29,21 @@ pub enum Function {
     Refresh,
     Logout,
     UserInfo,
+    ListSessions,
+    EndSession,
     Authorizer,
     TokenKeys,
     KeyRotation,
 }
 
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 9] = [
         Function::Login,
         Function::Refresh,
         Function::Logout,
         Function::UserInfo,
+        Function::ListSessions,
+        Function::EndSession,
         Function::Authorizer,
         Function::TokenKeys,
         Function::KeyRotation,
@@ -49,6 +56,8 @@ impl Function {
             Function::Refresh => "refresh-token",
             Function::Logout => "user-logout",
             Function::UserInfo => "user-info",
+            Function::ListSessions => "list-sessions",
+            Function::EndSession => "end-session",
             Function::Authorizer => "token-authorizer",
             Function::TokenKeys => "token-keys",
             Function::KeyRotation => "signing-key-rotation",
@@ -96,6 +105,7 @@ impl Function {
                 "PUBLIC_KEYS_PARAMETER",
             ],
             Function::UserInfo => &["USER_TABLE"],
+            Function::ListSessions | Function::EndSession => &["SESSION_TABLE"],
             Function::TokenKeys => &["TOKEN_ISSUER", "PUBLIC_KEYS_PARAMETER"],
             Function::KeyRotation => &["SIGNING_KEYS_SECRET", "PUBLIC_KEYS_PARAMETER"],
         }
@@ -114,6 +124,7 @@ impl Function {
                 "SIGNING_KEYS_REFRESH_SECONDS",
                 "DOMAIN_CACHE_SECONDS",
                 "MCC_CACHE_SECONDS",
+                "MAX_SESSIONS_PER_USER",
             ],
             Function::Refresh => &[
                 "ACCESS_TOKEN_TTL_SECONDS",
@@ -129,6 +140,7 @@ impl Function {
                 "DOMAIN_CACHE_SECONDS",
             ],
             Function::Logout => &["SESSION_MAX_SECONDS", "SIGNING_KEYS_REFRESH_SECONDS"],
+            Function::ListSessions | Function::EndSession => &["SESSION_MAX_SECONDS"],
             Function::TokenKeys => &["SIGNING_KEYS_REFRESH_SECONDS"],
             Function::UserInfo | Function::KeyRotation => &[],
         }
@@ -141,6 +153,9 @@ impl Function {
             Function::Refresh => RefreshConfig::from_lookup(lookup).map(drop),
             Function::Logout => LogoutConfig::from_lookup(lookup).map(drop),
             Function::UserInfo => UserInfoConfig::from_lookup(lookup).map(drop),
+            Function::ListSessions | Function::EndSession => {
+                SessionsConfig::from_lookup(lookup).map(drop)
+            }
             Function::Authorizer => AuthorizerConfig::from_lookup(lookup).map(drop),
             Function::TokenKeys => TokenKeysConfig::from_lookup(lookup).map(drop),
             Function::KeyRotation => RotationConfig::from_lookup(lookup).map(drop),
@@ -154,6 +169,8 @@ pub struct InProcess {
     pub refresh: WorldRefresh,
     pub logout: WorldLogout,
     pub user_info: UserInfo<DynamoStore>,
+    pub list_sessions: ListSessions<ListingStore>,
+    pub end_session: EndSession<EndingStore>,
     pub authorizer: WorldAuthorizer,
     pub token_keys: TokenKeys<PublicKeys>,
 }
@@ -165,6 +182,8 @@ impl InProcess {
             refresh: world.refresh_with(store.clone()),
             logout: world.logout_with(store.clone()),
             user_info: UserInfo::new(store.clone()),
+            list_sessions: world.list_sessions_with(store.clone()),
+            end_session: world.end_session_with(store.clone()),
             authorizer: world.authorizer_with(store),
             token_keys: world.token_keys(),
         }
@@ -182,6 +201,12 @@ impl Invoke for InProcess {
                 Some(Function::Refresh) => edge::invoke(&self.refresh, &raw, context()).await,
                 Some(Function::Logout) => edge::invoke(&self.logout, &raw, context()).await,
                 Some(Function::UserInfo) => edge::invoke(&self.user_info, &raw, context()).await,
+                Some(Function::ListSessions) => {
+                    edge::invoke(&self.list_sessions, &raw, context()).await
+                }
+                Some(Function::EndSession) => {
+                    edge::invoke(&self.end_session, &raw, context()).await
+                }
                 Some(Function::TokenKeys) => edge::invoke(&self.token_keys, &raw, context()).await,
                 Some(Function::Authorizer) => {
                     let event = serde_json::from_value(payload).map_err(unreachable)?;

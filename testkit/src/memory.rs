@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use twitter_auth_login::domain::clock::{Clock, unix_now};
 use twitter_auth_login::domain::derivation::DerivationKeys;
 use twitter_auth_login::domain::grant::IssuedPair;
+use twitter_auth_login::domain::listing::{PAGE_SIZE, PageCursor, StoredListing};
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::{
-    RevokedReason, SessionRecord, SessionStatus, TokenKind, TokenRecord, TokenState,
+    RevokedReason, SessionRecord, SessionStatus, SessionSummary, TokenKind, TokenRecord, TokenState,
 };
 use twitter_auth_login::domain::token::PresentedToken;
 use twitter_auth_login::domain::user::{TwitterUser, USER_ACTIVE, User};
@@ -21,16 +22,43 @@ use twitter_auth_login::error::{ApiError, Field};
 use twitter_auth_login::keys::jwk::{JwkSet, PrivateJwk};
 use twitter_auth_login::keys::{PublicKeySet, SigningKeySet, rotation};
 use twitter_auth_login::ports::{
-    Conditional, Derivation, DirectoryEntry, DomainDirectory, DomainRead, KeyRing, NewSession,
-    Revocation, Rotation, SessionLister, SessionRevoker, SessionRotator, SessionStarter,
-    SessionSummary, TokenReader, TwitterCredentials, TwitterVerifier, UserReader,
+    Admission, Admitted, Conditional, Derivation, DirectoryEntry, DomainDirectory, DomainRead,
+    KeyRing, Ledger, LiveAt, MAX_EVICTIONS_PER_LOGIN, NewSession, Rotation, SessionLister,
+    SessionPage, SessionPager, SessionRevoker, SessionRotator, SessionStarter, TokenReader,
+    TwitterCredentials, TwitterVerifier, UserReader,
 };
 
-/// A session as stored in memory, with why it was revoked.
+/// A session as stored in memory, with why it was revoked and what the listing shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
     pub record: SessionRecord,
     pub revoked_reason: Option<RevokedReason>,
+    pub user_agent: String,
+    pub last_used_at: u64,
+    /// Its place in the index of active sessions, while it is active.
+    pub active_since: Option<u64>,
+}
+
+impl StoredSession {
+    fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            session_id: self.record.session_id.clone(),
+            created_at: self.record.created_at,
+            expiration_time: self.record.expiration_time,
+        }
+    }
+
+    fn listing(&self) -> StoredListing {
+        StoredListing {
+            session_id: self.record.session_id.clone(),
+            app_id: self.record.app_id.clone(),
+            created_at: self.record.created_at,
+            last_used_at: self.last_used_at,
+            user_agent: self.user_agent.clone(),
+            expiration_time: self.record.expiration_time,
+            status: self.record.status,
+        }
+    }
 }
 
 /// Every table in memory.
@@ -41,6 +69,50 @@ pub struct MemoryTables {
     pub tokens: HashMap<String, TokenRecord>,
     pub sessions: HashMap<(String, String), StoredSession>,
     pub users: HashMap<String, User>,
+    /// Each user's ledger of live sessions, as the user item holds it.
+    pub session_ledgers: HashMap<String, Ledger>,
+}
+
+impl MemoryTables {
+    /// A user's entries in the index of active sessions, in its order: by `activeSince`,
+    /// then session id.
+    fn active_sessions(&self, uid: &str) -> Vec<&StoredSession> {
+        let mut active: Vec<&StoredSession> = self
+            .sessions
+            .values()
+            .filter(|s| s.record.uid == uid && s.active_since.is_some())
+            .collect();
+        active.sort_by(|a, b| {
+            (a.active_since, &a.record.session_id).cmp(&(b.active_since, &b.record.session_id))
+        });
+        active
+    }
+
+    /// The revocation's condition and effect, as the DynamoDB adapter's.
+    fn revoke(
+        &mut self,
+        uid: &str,
+        session_id: &str,
+        reason: RevokedReason,
+        live_at: Option<LiveAt>,
+    ) -> Conditional {
+        let key = (uid.to_owned(), session_id.to_owned());
+        let Some(session) = self.sessions.get_mut(&key) else {
+            return Conditional::Conflict;
+        };
+        let record = &session.record;
+        let live = live_at.is_none_or(|at| {
+            at.now < record.expiration_time
+                && record.created_at > at.now.saturating_sub(at.session_max)
+        });
+        if record.status != SessionStatus::Active || !live {
+            return Conditional::Conflict;
+        }
+        session.record.status = SessionStatus::Revoked;
+        session.revoked_reason = Some(reason);
+        session.active_since = None;
+        Conditional::Applied
+    }
 }
 
 /// The tables behind a lock; clones share them. `fail_with` makes every call answer that error.
@@ -127,7 +199,11 @@ impl DomainDirectory for MemoryStore {
 }
 
 impl SessionStarter for MemoryStore {
-    async fn start_session(&self, session: &NewSession) -> Result<(), ApiError> {
+    async fn start_session(
+        &self,
+        session: &NewSession,
+        admission: &Admission,
+    ) -> Result<Admitted, ApiError> {
         self.check()?;
         let pair = &session.pair;
         let owner = &pair.owner;
@@ -143,6 +219,47 @@ impl SessionStarter for MemoryStore {
         if collides {
             return Err(ApiError::Internal("login write refused by a condition"));
         }
+        // As the transaction's conditions: the ledger, then every session it ends.
+        let read = tables
+            .session_ledgers
+            .get(&owner.uid)
+            .copied()
+            .unwrap_or_default();
+        let (allowed, after, evict) = match admission {
+            Admission::BelowCap { cap } => (read.sessions < *cap, read.sessions + 1, &[][..]),
+            Admission::MakingRoom {
+                writes,
+                evict,
+                live_after,
+            } => (read.writes == *writes, live_after + 1, evict.as_slice()),
+        };
+        if evict.len() > MAX_EVICTIONS_PER_LOGIN {
+            return Err(ApiError::Internal(
+                "more sessions to end than a login's write holds",
+            ));
+        }
+        if !allowed {
+            return Ok(Admitted::Refused { ledger: read });
+        }
+        let all_active = evict.iter().all(|id| {
+            tables
+                .sessions
+                .get(&(owner.uid.clone(), id.clone()))
+                .is_some_and(|s| s.record.status == SessionStatus::Active)
+        });
+        if !all_active {
+            return Ok(Admitted::Conflict);
+        }
+        for id in evict {
+            tables.revoke(&owner.uid, id, RevokedReason::Evicted, None);
+        }
+        tables.session_ledgers.insert(
+            owner.uid.clone(),
+            Ledger {
+                sessions: after,
+                writes: read.writes + 1,
+            },
+        );
         insert_pair(&mut tables, pair);
         tables.sessions.insert(
             key,
@@ -162,6 +279,9 @@ impl SessionStarter for MemoryStore {
                     expiration_time: session.session_end,
                 },
                 revoked_reason: None,
+                user_agent: session.user_agent.clone(),
+                last_used_at: pair.issued_at,
+                active_since: Some(pair.issued_at),
             },
         );
         let user = tables.users.entry(owner.uid.clone()).or_insert(User {
@@ -177,7 +297,7 @@ impl SessionStarter for MemoryStore {
         if owner.twitter_username.is_some() {
             user.twitter_username = owner.twitter_username.clone();
         }
-        Ok(())
+        Ok(Admitted::Started)
     }
 }
 
@@ -218,12 +338,14 @@ impl SessionRotator for MemoryStore {
         let Some(session) = tables.sessions.get_mut(&key) else {
             return Ok(Conditional::Conflict);
         };
-        let record = &mut session.record;
+        let record = &session.record;
         if record.status != SessionStatus::Active
             || record.refresh_token_hash != rotation.presented_hash
         {
             return Ok(Conditional::Conflict);
         }
+        session.last_used_at = pair.issued_at;
+        let record = &mut session.record;
         record.previous_refresh_token_hash = Some(rotation.presented_hash.clone());
         record.rotated_at = Some(pair.issued_at);
         record.access_key_id = Some(pair.access_key_id.clone());
@@ -238,33 +360,12 @@ impl SessionRevoker for MemoryStore {
     async fn revoke(
         &self,
         uid: &str,
-        session_ids: &[String],
+        session_id: &str,
         reason: RevokedReason,
-    ) -> Result<Revocation, ApiError> {
+        live_at: Option<LiveAt>,
+    ) -> Result<Conditional, ApiError> {
         self.check()?;
-        let mut tables = self.lock();
-        let all_active = session_ids.iter().all(|id| {
-            tables
-                .sessions
-                .get(&(uid.to_owned(), id.clone()))
-                .is_some_and(|s| s.record.status == SessionStatus::Active)
-        });
-        if !all_active {
-            return Ok(Revocation {
-                revoked: 0,
-                outcome: Conditional::Conflict,
-            });
-        }
-        for id in session_ids {
-            if let Some(session) = tables.sessions.get_mut(&(uid.to_owned(), id.clone())) {
-                session.record.status = SessionStatus::Revoked;
-                session.revoked_reason = Some(reason);
-            }
-        }
-        Ok(Revocation {
-            revoked: session_ids.len(),
-            outcome: Conditional::Applied,
-        })
+        Ok(self.lock().revoke(uid, session_id, reason, live_at))
     }
 }
 
@@ -272,19 +373,45 @@ impl SessionLister for MemoryStore {
     async fn active_sessions(&self, uid: &str) -> Result<Vec<SessionSummary>, ApiError> {
         self.check()?;
         let tables = self.lock();
-        let mut listed: Vec<SessionSummary> = tables
-            .sessions
-            .values()
-            .map(|s| &s.record)
-            .filter(|r| r.uid == uid && r.status == SessionStatus::Active)
-            .map(|r| SessionSummary {
-                session_id: r.session_id.clone(),
-                created_at: r.created_at,
-                expiration_time: r.expiration_time,
+        Ok(tables
+            .active_sessions(uid)
+            .into_iter()
+            .map(StoredSession::summary)
+            .collect())
+    }
+}
+
+impl SessionPager for MemoryStore {
+    async fn session_page(
+        &self,
+        uid: &str,
+        after: Option<&PageCursor>,
+    ) -> Result<SessionPage, ApiError> {
+        self.check()?;
+        let tables = self.lock();
+        let newest_first: Vec<&StoredSession> = tables
+            .active_sessions(uid)
+            .into_iter()
+            .rev()
+            .filter(|s| {
+                after.is_none_or(|cursor| {
+                    (s.active_since, &s.record.session_id)
+                        < (Some(cursor.active_since), &cursor.session_id)
+                })
             })
             .collect();
-        listed.sort_by(|a, b| a.session_id.cmp(&b.session_id));
-        Ok(listed)
+        let page = &newest_first[..newest_first.len().min(PAGE_SIZE)];
+        let next = (newest_first.len() > PAGE_SIZE)
+            .then(|| page.last())
+            .flatten()
+            .map(|last| PageCursor {
+                active_since: last.active_since.unwrap_or_default(),
+                session_id: last.record.session_id.clone(),
+            });
+        Ok(SessionPage {
+            sessions: page.iter().map(|s| s.listing()).collect(),
+            next,
+        })
     }
 }
 

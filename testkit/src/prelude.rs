@@ -2,7 +2,8 @@
 //! what they stored.
 
 pub use crate::events::{
-    Params, login_signature, logout_event, refresh_event, signed_params, user_info_event, with,
+    Params, end_session_event, list_sessions_event, login_signature, logout_event, refresh_event,
+    signed_params, user_info_event, with,
 };
 pub use crate::invoke::{
     Tokens, authorize, call, call_before, call_whole, context, fresh_request_id, now,

@@ -7,16 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use twitter_auth_admin::template::Template;
 use twitter_auth_admin::{Admin, provision};
-use twitter_auth_login::config::{CacheSeconds, Table, TableNames};
+use twitter_auth_login::config::{CacheSeconds, DEFAULT_MAX_SESSIONS_PER_USER, Table, TableNames};
+use twitter_auth_login::domain::grant::IssuedPair;
 use twitter_auth_login::domain::secret::Secret;
-use twitter_auth_login::domain::session::{Lifetimes, TokenRules};
-use twitter_auth_login::domain::token::random_hex;
+use twitter_auth_login::domain::session::{Lifetimes, StoredToken, TokenOwner, TokenRules};
+use twitter_auth_login::domain::token::{random_hex, random_id};
+use twitter_auth_login::domain::user_domain::UserDomainName;
+use twitter_auth_login::dynamo::capabilities::{EndingStore, ListingStore};
+use twitter_auth_login::dynamo::items;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::authorizer::Authorizer;
+use twitter_auth_login::endpoints::end_session::EndSession;
 use twitter_auth_login::endpoints::issuing::PairIssuer;
+use twitter_auth_login::endpoints::list_sessions::ListSessions;
 use twitter_auth_login::endpoints::login::Login;
 use twitter_auth_login::endpoints::logout::Logout;
 use twitter_auth_login::endpoints::refresh::Refresh;
@@ -29,7 +35,7 @@ use twitter_auth_login::secrets::DerivationSecret;
 use twitter_auth_login::startup::{PublicKeys, SigningKeys};
 use twitter_auth_login::twitter::{TwitterClient, Url};
 
-use crate::events::{self, Params, signed_params};
+use crate::events::{self, Params, RestEvent, signed_params};
 use crate::faulty::FaultyServer;
 use crate::invoke::{Tokens, call};
 use crate::keys::KeyStore;
@@ -148,6 +154,8 @@ pub struct World {
     /// What the functions' stores keep of the config tables: nothing unless a test says so,
     /// so that every read is counted where a test counts them.
     pub caches: CacheSeconds,
+    /// `MAX_SESSIONS_PER_USER` of the world's login.
+    pub max_sessions: u64,
     /// Where the keys are: the process's shared key store unless a test gives its own.
     pub keys: KeyStore,
     /// Where the functions read their keys: moto, or a proxy in front of it.
@@ -232,6 +240,7 @@ impl World {
             lifetimes: LIFETIMES,
             refresh_reuse_grace: REFRESH_REUSE_GRACE,
             caches: CacheSeconds::OFF,
+            max_sessions: DEFAULT_MAX_SESSIONS_PER_USER,
         }
     }
 
@@ -262,6 +271,7 @@ impl World {
             self.seed.data_center.clone(),
             self.clock.clone(),
         )
+        .with_max_sessions(self.max_sessions)
     }
 
     /// How the world's login and refresh sign pairs: a fresh key cache, as a cold instance.
@@ -323,6 +333,24 @@ impl World {
         UserInfo::new(self.store())
     }
 
+    pub fn list_sessions(&self) -> ListSessions<ListingStore> {
+        self.list_sessions_with(self.store())
+    }
+
+    pub fn list_sessions_with(&self, store: DynamoStore) -> ListSessions<ListingStore> {
+        let session_max = self.lifetimes.session_max;
+        ListSessions::new(ListingStore::new(store), self.clock.clone(), session_max)
+    }
+
+    pub fn end_session(&self) -> EndSession<EndingStore> {
+        self.end_session_with(self.store())
+    }
+
+    pub fn end_session_with(&self, store: DynamoStore) -> EndSession<EndingStore> {
+        let session_max = self.lifetimes.session_max;
+        EndSession::new(EndingStore::new(store), self.clock.clone(), session_max)
+    }
+
     pub fn authorizer(&self) -> WorldAuthorizer {
         self.authorizer_with(self.store())
     }
@@ -366,6 +394,7 @@ impl World {
                     self.refresh_reuse_grace.to_string(),
                 ),
                 ("SESSION_MAX_SECONDS", lifetimes.session_max.to_string()),
+                ("MAX_SESSIONS_PER_USER", self.max_sessions.to_string()),
                 ("TWITTER_API_BASE", self.twitter.base_url()),
                 ("TWITTER_TIMEOUT_MS", "3000".to_owned()),
                 ("TOKEN_ISSUER", self.issuer.clone()),
@@ -458,12 +487,105 @@ impl World {
     /// A login through the login function, which must succeed: a test's setup, so it waits out
     /// a moto that other tests keep busy.
     pub async fn sign_in(&self) -> Tokens {
+        self.sign_in_as(&self.login_params(), Some("testkit")).await
+    }
+
+    /// A login with these parameters from a client that sends this `User-Agent` (or none),
+    /// which must succeed.
+    pub async fn sign_in_as(&self, params: &Params, user_agent: Option<&str>) -> Tokens {
         let patient = self.login_with(
             self.store_via(&self.endpoint, PATIENT),
             &self.twitter.base_url(),
         );
-        let (status, body) = call(&patient, &events::rest_event(&self.login_params())).await;
+        let event = RestEvent::new("POST", events::LOGIN_ROUTE)
+            .query(params)
+            .user_agent(user_agent);
+        let (status, body) = call(&patient, &event.to_json()).await;
         Tokens::from_answer(status, &body)
+    }
+
+    /// The signed query of a login of another Twitter account (number `n`) on this world's
+    /// user domain: another end user.
+    pub fn another_account(&self, n: usize) -> Params {
+        let (token, token_secret) = (format!("{n}-another-token"), format!("another-secret-{n}"));
+        self.twitter.add_account(Account {
+            consumer_key: self.seed.consumer_key.clone(),
+            consumer_secret: self.seed.consumer_secret.clone(),
+            token: token.clone(),
+            token_secret: token_secret.clone(),
+            user_id: format!("{}", 500_000 + n),
+            username: format!("another{n}"),
+        });
+        signed_params(
+            &self.seed.user_domain,
+            &self.seed.app_id,
+            &token,
+            &token_secret,
+            &self.domain_secret,
+        )
+    }
+
+    /// More active sessions of the end user `uid`, stored as a login stores them but without
+    /// their tokens (nor a count on the user's ledger), the `n`th at `created_at(n)`: for
+    /// listings of more sessions than logins would make quickly. Their ids, in order.
+    pub async fn add_sessions(
+        &self,
+        uid: &str,
+        count: usize,
+        created_at: impl Fn(usize) -> u64,
+    ) -> Vec<String> {
+        let user_domain =
+            UserDomainName::parse(&self.seed.user_domain).expect("the world's user domain");
+        let mut ids = Vec::new();
+        let mut writes = Vec::new();
+        for n in 0..count {
+            let issued_at = created_at(n);
+            let stored = |expiration_time| StoredToken {
+                hash: random_hex::<32>().expect("random"),
+                expiration_time,
+            };
+            let pair = IssuedPair {
+                pair_id: random_hex::<16>().expect("random"),
+                issued_at,
+                owner: TokenOwner {
+                    uid: uid.to_owned(),
+                    session_id: random_id().expect("random"),
+                    user_domain: user_domain.clone(),
+                    app_id: self.seed.app_id.clone(),
+                    twitter_user_id: self.seed.twitter_user_id.clone(),
+                    twitter_username: None,
+                    mcc: None,
+                },
+                access: stored(issued_at + self.lifetimes.access_token_ttl),
+                refresh: stored(issued_at + self.lifetimes.refresh_token_ttl),
+                access_key_id: "added".to_owned(),
+            };
+            let end = issued_at + self.lifetimes.session_max;
+            let item = items::session_item(&pair, end, "");
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .expect("put");
+            writes.push(WriteRequest::builder().put_request(put).build());
+            ids.push(pair.owner.session_id);
+        }
+        let table = self.tables.get(Table::Session).expect("table");
+        // BatchWriteItem takes 25 at a time.
+        for batch in writes.chunks(25) {
+            let mut pending = HashMap::from([(table.to_owned(), batch.to_vec())]);
+            while !pending.is_empty() {
+                let written = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .expect("batch write");
+                pending = written.unprocessed_items.unwrap_or_default();
+                pending.retain(|_, rest| !rest.is_empty());
+            }
+        }
+        ids
     }
 
     /// Every item of a table.
@@ -508,6 +630,16 @@ impl World {
             .await
             .expect("get item")
             .item
+    }
+
+    /// The session item of the session these tokens belong to; the test fails without one.
+    pub async fn session_of(&self, tokens: &Tokens) -> Item {
+        self.item(
+            Table::Session,
+            &[("uid", &tokens.uid), ("sessionId", &tokens.session_id())],
+        )
+        .await
+        .expect("the session's item")
     }
 
     /// Sets attributes of one item, as an operator or a lapse of time would.

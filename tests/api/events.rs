@@ -71,7 +71,7 @@ async fn every_sample_event_answers_as_intended() {
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 11, "events/ lost files: {files:?}");
+    assert!(files.len() >= 14, "events/ lost files: {files:?}");
     let expected = expected(dir);
     let mut listed: Vec<String> = expected.iter().map(|(file, ..)| file.clone()).collect();
     listed.sort();
@@ -137,6 +137,8 @@ async fn every_sample_event_answers_as_intended() {
             Function::Login => call(&world.login(), &event).await,
             Function::Refresh => call(&world.refresh(), &event).await,
             Function::Logout => call(&world.logout(), &event).await,
+            Function::ListSessions => call(&world.list_sessions(), &event).await,
+            Function::EndSession => call(&world.end_session(), &event).await,
             _ => call(&world.user_info(), &event).await,
         };
         assert_eq!(body["code"].as_u64(), Some(code), "{name}: {body}");
@@ -152,6 +154,20 @@ async fn every_sample_event_answers_as_intended() {
                 body["data"]["uid"],
                 world.uid_of(&demo.twitter_user_id).await,
                 "{name} names the demo user"
+            );
+        }
+        if function == Function::ListSessions {
+            let listed = body["data"]["sessions"].as_array().expect("sessions");
+            assert_eq!(
+                listed.len(),
+                logins,
+                "{name}: the demo user's sessions: {body}"
+            );
+        }
+        if function == Function::EndSession && code == 200 {
+            assert_eq!(
+                body["data"]["revokedSessions"], 0,
+                "{name}: no such session"
             );
         }
     }

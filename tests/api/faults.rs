@@ -19,6 +19,8 @@ const GIVE_UP_WITHIN: Duration = Duration::from_millis(4000);
 const READ: &str = "BatchGetItem";
 const WRITE: &str = "TransactWriteItems";
 const LIST: &str = "Query";
+/// A revocation: one session's own conditional write.
+const REVOKE: &str = "UpdateItem";
 
 /// Every item of the tables the lifecycle writes, in a form that compares.
 async fn snapshot(world: &World) -> Vec<Vec<BTreeMap<String, String>>> {
@@ -48,7 +50,10 @@ struct Faulty {
 
 impl Faulty {
     async fn new() -> Faulty {
-        let world = World::new().await;
+        Faulty::with(World::new().await).await
+    }
+
+    async fn with(world: World) -> Faulty {
         let proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
         Faulty { world, proxy }
     }
@@ -72,8 +77,25 @@ async fn fault_then_recovery<F, Fut>(
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = (u16, Value)>,
 {
+    fault_after_then_recovery(faulty, (operation, 0), fault, code, status, request).await;
+}
+
+/// The same, with the fault on `operation` only after `skip` of them passed.
+async fn fault_after_then_recovery<F, Fut>(
+    faulty: &Faulty,
+    (operation, skip): (&str, usize),
+    fault: Fault,
+    code: u64,
+    status: u16,
+    request: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = (u16, Value)>,
+{
     let before = snapshot(&faulty.world).await;
-    faulty.proxy.inject(Some(operation), fault.clone());
+    faulty
+        .proxy
+        .inject_after(operation, skip, fault.clone(), usize::MAX);
     let faulted_before = faulty.proxy.faulted();
     let started = Instant::now();
     let answer = request().await;
@@ -200,7 +222,7 @@ async fn a_reuse_whose_revocation_fails_is_5001_and_revokes_later() {
     let reuse = refresh_event(&login.refresh);
     let before = snapshot(world).await;
     faulty.proxy.inject(
-        Some(WRITE),
+        Some(REVOKE),
         Fault::dynamodb_error(500, "InternalServerError"),
     );
     let answer = call(&endpoint, &reuse).await;
@@ -219,11 +241,12 @@ async fn logout_faults() {
     let endpoint = world.logout_with(faulty.store());
     let paths = [
         (READ, "local"),
-        (WRITE, "local"),
+        (REVOKE, "local"),
         (READ, "global"),
         (LIST, "global"),
-        (WRITE, "global"),
+        (REVOKE, "global"),
         (LIST, "others"),
+        (REVOKE, "others"),
     ];
     for fault in [
         Fault::dynamodb_error(400, "ThrottlingException"),
@@ -239,6 +262,62 @@ async fn logout_faults() {
             })
             .await;
         }
+    }
+}
+
+#[tokio::test]
+async fn list_and_end_session_faults() {
+    let faulty = Faulty::new().await;
+    let world = &faulty.world;
+    let mine = world.sign_in().await;
+    let list = world.list_sessions_with(faulty.store());
+    let event = list_sessions_event(&mine.uid, &mine.session_id(), None);
+    let refused = Fault::dynamodb_error(400, "ValidationException");
+    for (fault, code, status) in transient_faults()
+        .into_iter()
+        .map(|fault| (fault, 5001, 503))
+        .chain([(refused.clone(), 5000, 500)])
+    {
+        fault_then_recovery(&faulty, LIST, fault, code, status, || call(&list, &event)).await;
+    }
+    let end = world.end_session_with(faulty.store());
+    for (fault, code, status) in transient_faults()
+        .into_iter()
+        .map(|fault| (fault, 5001, 503))
+        .chain([(refused, 5000, 500)])
+    {
+        // A session of its own each time: the healed request ends it.
+        let other = world.sign_in().await;
+        let event = end_session_event(&mine.uid, &mine.session_id(), &other.session_id());
+        fault_then_recovery(&faulty, REVOKE, fault, code, status, || call(&end, &event)).await;
+        assert!(!crate::refresh::is_live(world, &other.access).await);
+    }
+}
+
+#[tokio::test]
+async fn a_login_at_the_cap_that_fails_writes_nothing_half_way() {
+    let mut world = World::new().await;
+    world.max_sessions = 2;
+    let faulty = Faulty::with(world).await;
+    let world = &faulty.world;
+    world.sign_in().await;
+    world.sign_in().await;
+    let endpoint = world.login_with(faulty.store(), &world.twitter.base_url());
+    let event = rest_event(&world.login_params());
+    let request = || call(&endpoint, &event);
+    for fault in transient_faults() {
+        // Listing the user's sessions.
+        fault_then_recovery(&faulty, LIST, fault.clone(), 5001, 503, request).await;
+        // The one write that starts the session and ends the oldest: the refused usual
+        // write passes, this one fails, and no session is ended without the new one.
+        fault_after_then_recovery(&faulty, (WRITE, 1), fault, 5001, 503, request).await;
+        let live = world
+            .items(Table::Session)
+            .await
+            .iter()
+            .filter(|s| string_attr(s, "status") == "active")
+            .count();
+        assert_eq!(live, 2);
     }
 }
 

@@ -77,11 +77,33 @@ impl Client {
     }
 
     async fn login(&self, params: &Params) -> (u16, Value) {
+        self.login_from(params, "journey").await
+    }
+
+    /// A login from a client that sends this `User-Agent`.
+    async fn login_from(&self, params: &Params, user_agent: &str) -> (u16, Value) {
         let query = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
         let url = format!("{}/twitterAuthLogin?{query}", self.base);
-        self.send(self.http.post(url)).await
+        self.send(self.http.post(url).header("User-Agent", user_agent))
+            .await
+    }
+
+    async fn sessions(&self, access: &str) -> (u16, Value) {
+        let request = self
+            .http
+            .get(format!("{}/sessions", self.base))
+            .header("Authorization", format!("Bearer {access}"));
+        self.send(request).await
+    }
+
+    async fn end_session(&self, access: &str, session_id: &str) -> (u16, Value) {
+        let request = self
+            .http
+            .delete(format!("{}/sessions/{session_id}", self.base))
+            .header("Authorization", format!("Bearer {access}"));
+        self.send(request).await
     }
 
     async fn user_info(&self, access: Option<&str>) -> (u16, Value) {
@@ -155,6 +177,67 @@ async fn the_whole_journey_over_http() {
     assert_token_refused(&client.user_info(Some(&first.access)).await);
     assert_token_refused(&client.user_info(None).await);
     assert_token_refused(&client.user_info(Some("garbage")).await);
+}
+
+#[tokio::test]
+async fn two_devices_sign_in_one_lists_both_and_signs_the_other_out() {
+    let world = World::new().await;
+    let cache = 1;
+    let gateway = local_api(&world, TEMPLATE, cache).await;
+    let client = Client::new(&gateway);
+    let (status, body) = client.login_from(&world.login_params(), "Phone/1.0").await;
+    let phone = Tokens::from_answer(status, &body);
+    world.clock.advance(1);
+    let (status, body) = client.login_from(&world.login_params(), "Tablet/2.0").await;
+    let tablet = Tokens::from_answer(status, &body);
+
+    let (status, listed) = client.sessions(&phone.access).await;
+    assert_eq!(
+        (status, listed["code"].as_u64()),
+        (200, Some(200)),
+        "{listed}"
+    );
+    let seen: Vec<(&str, &str, bool)> = listed["data"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| {
+            (
+                s["sessionId"].as_str().expect("id"),
+                s["userAgent"].as_str().expect("user agent"),
+                s["current"].as_bool().expect("current"),
+            )
+        })
+        .collect();
+    let (phone_id, tablet_id) = (phone.session_id(), tablet.session_id());
+    assert_eq!(
+        seen,
+        [
+            (tablet_id.as_str(), "Tablet/2.0", false),
+            (phone_id.as_str(), "Phone/1.0", true)
+        ]
+    );
+
+    // The tablet's token is allowed, and the gateway caches that.
+    assert_eq!(client.sessions(&tablet.access).await.1["code"], 200);
+
+    let (status, body) = client.end_session(&phone.access, &tablet_id).await;
+    assert_eq!(
+        (status, body["data"]["revokedSessions"].as_u64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    let (status, body) = client.refresh(&tablet.refresh).await;
+    assert_eq!(
+        (status, body["code"].as_u64(), body["extMsg"].as_str()),
+        (200, Some(5032), Some("revoked"))
+    );
+    // Past the authorizer's cache, the tablet's access token is refused; the phone's works.
+    tokio::time::sleep(Duration::from_millis(cache * 1000 + 100)).await;
+    assert_token_refused(&client.sessions(&tablet.access).await);
+    let (status, listed) = client.sessions(&phone.access).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["data"]["sessions"].as_array().map(Vec::len), Some(1));
 }
 
 #[tokio::test]

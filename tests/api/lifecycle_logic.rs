@@ -147,20 +147,20 @@ async fn the_first_failing_check_answers() {
     bad.signature = Secret::new("00");
     let login = setup.login(twitter);
     assert_eq!(
-        login.login(&bad).await.err(),
+        login.login(&bad, "").await.err(),
         Some(ApiError::SignatureMismatch)
     );
     // Signature fixed: the MCC answers before Twitter is asked.
     assert_eq!(
-        login.login(&request(Some(999))).await.err(),
+        login.login(&request(Some(999)), "").await.err(),
         Some(ApiError::MccNotMapped)
     );
     assert_eq!(
-        login.login(&request(Some(460))).await.err(),
+        login.login(&request(Some(460)), "").await.err(),
         Some(ApiError::MccOtherDataCenter)
     );
     assert_eq!(
-        login.login(&request(Some(262))).await.err(),
+        login.login(&request(Some(262)), "").await.err(),
         Some(ApiError::TwitterUnavailable("down"))
     );
     assert!(setup.store.tables().tokens.is_empty());
@@ -171,7 +171,7 @@ async fn a_login_stores_a_session_and_the_user_and_refresh_rotates_it() {
     let setup = Setup::new();
     let grant = setup
         .login(twitter())
-        .login(&request(None))
+        .login(&request(None), "")
         .await
         .expect("login");
     let tables = setup.store.tables();
@@ -236,9 +236,9 @@ async fn a_login_stores_a_session_and_the_user_and_refresh_rotates_it() {
 async fn logout_scopes_count_what_they_revoke() {
     let setup = Setup::new();
     let login = setup.login(twitter());
-    let a = login.login(&request(None)).await.expect("a");
-    let b = login.login(&request(None)).await.expect("b");
-    let c = login.login(&request(None)).await.expect("c");
+    let a = login.login(&request(None), "").await.expect("a");
+    let b = login.login(&request(None), "").await.expect("b");
+    let c = login.login(&request(None), "").await.expect("c");
     let logout = setup.logout();
     let others = logout
         .logout(
@@ -299,7 +299,7 @@ async fn a_store_failure_is_passed_on_unchanged() {
         Arc::new(ManualClock::at(1)),
     );
     assert_eq!(
-        login.login(&request(None)).await.err(),
+        login.login(&request(None), "").await.err(),
         Some(ApiError::StoreUnavailable("timeout"))
     );
 }

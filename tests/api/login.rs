@@ -85,6 +85,9 @@ async fn a_login_returns_two_tokens_and_a_uid_and_stores_a_session_for_the_user(
     assert_eq!(string_attr(session, "userDomain"), DOMAIN);
     assert_eq!(string_attr(session, "status"), "active");
     assert_eq!(number_attr(session, "createdAt"), issued);
+    assert_eq!(number_attr(session, "activeSince"), issued);
+    assert_eq!(number_attr(session, "lastUsedAt"), issued);
+    assert_eq!(string_attr(session, "userAgent"), "testkit");
     assert_eq!(number_attr(session, "expirationTime"), issued + 7_776_000);
     assert_eq!(
         string_attr(session, "accessTokenHash"),
@@ -104,7 +107,9 @@ async fn a_login_returns_two_tokens_and_a_uid_and_stores_a_session_for_the_user(
     assert_eq!(number_attr(user, "registerTime"), issued);
     assert_eq!(number_attr(user, "lastLoginTime"), issued);
     assert_eq!(number_attr(user, "status"), 1);
-    assert_eq!(user.len(), 7, "{user:?}");
+    assert_eq!(number_attr(user, "sessionLedger"), 1);
+    assert_eq!(number_attr(user, "sessionLedgerWrites"), 1);
+    assert_eq!(user.len(), 9, "{user:?}");
 
     for item in token_items.iter().chain(&sessions).chain(&users) {
         let raw = format!("{item:?}");

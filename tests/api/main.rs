@@ -16,6 +16,8 @@ mod oauth;
 mod openapi;
 mod ports;
 mod refresh;
+mod session_cap;
+mod sessions;
 mod signing_keys;
 mod startup;
 mod twitter_faults;
@@ -58,6 +60,12 @@ pub fn assert_refused(answer: &(u16, Value), status: u16, code: u64, msg: &str, 
     assert_eq!(body["extMsg"], ext_msg, "{body}");
     assert_eq!(*got_status, status, "{body}");
     assert!(body["data"].is_null(), "{body}");
+}
+
+/// Asserts a 4001 naming `name`.
+#[track_caller]
+pub fn assert_format_incorrect(answer: &(u16, Value), name: &str) {
+    assert_refused(answer, 200, 4001, "Parameter format incorrect", name);
 }
 
 /// Every item of the tables a login writes: tokens, sessions, users.

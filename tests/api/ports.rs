@@ -36,4 +36,7 @@ both_stores!(
     a_login_never_overwrites,
     a_rotation_holds_only_on_the_state_it_was_decided_from,
     revocation_ends_active_sessions_only,
+    a_revocation_at_a_moment_spares_ended_sessions,
+    the_ledger_keeps_the_cap,
+    the_listing_pages_through_active_sessions_newest_first,
 );

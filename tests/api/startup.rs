@@ -1,4 +1,4 @@
-//! Start-up of the five Lambda binaries, run as processes: a missing required variable stops
+//! Start-up of the Lambda binaries, run as processes: a missing required variable stops
 //! start-up with a log line naming it (never a value), and a variable a function does not use
 //! is not required. A fake Lambda runtime API tells whether a binary got past configuration:
 //! it then asks for its first invocation.
@@ -348,6 +348,17 @@ async fn first_event(world: &World, function: Function) -> (String, Expected) {
             user_info_event(&world.sign_in().await.uid),
             Expected::Code(200),
         ),
+        Function::ListSessions => {
+            let tokens = world.sign_in().await;
+            let event = list_sessions_event(&tokens.uid, &tokens.session_id(), None);
+            (event, Expected::Code(200))
+        }
+        Function::EndSession => {
+            let tokens = world.sign_in().await;
+            let session = tokens.session_id();
+            let event = end_session_event(&tokens.uid, &session, &session);
+            (event, Expected::Code(200))
+        }
         Function::Authorizer => {
             let access = world.sign_in().await.access;
             let event = testkit::events::authorizer_event(

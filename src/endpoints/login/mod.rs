@@ -1,17 +1,21 @@
 //! `POST /v2/enduser/enduserapi/twitterAuthLogin`: checks 1 to 16 (numbered as in
 //! `docs/openapi.yaml`), then a new session for the end user, in at most two DynamoDB requests
-//! (one read, none when the instance holds the user domain and the route; one transaction).
+//! (one read, none when the instance holds the user domain and the route; one transaction)
+//! while the user is under the cap of live sessions.
 
+pub mod admission;
 pub mod request;
 pub mod signature;
 
 use std::sync::Arc;
 
 use lambda_http::Request;
+use lambda_http::http::header::USER_AGENT;
 
 use crate::domain::clock::Clock;
 use crate::domain::grant::Grant;
-use crate::domain::session::TokenOwner;
+use crate::domain::session::{TokenOwner, clean_user_agent};
+use crate::domain::session_cap::DEFAULT_MAX_SESSIONS_PER_USER;
 use crate::domain::token::random_id;
 use crate::domain::user_domain::{DomainState, TWITTER_PLATFORM};
 use crate::endpoints::issuing::{PairIssuer, Pairing};
@@ -20,9 +24,10 @@ use crate::http::{Endpoint, Outcome};
 use crate::invocation::Caller;
 use crate::keys::SigningKeySet;
 use crate::ports::{
-    Derivation, DomainDirectory, KeyRing, NewSession, SessionStarter, TwitterCredentials,
-    TwitterVerifier,
+    Derivation, DomainDirectory, KeyRing, NewSession, SessionLister, SessionRevoker,
+    SessionStarter, TwitterCredentials, TwitterVerifier,
 };
+use admission::{Cap, start_within_cap};
 use request::LoginRequest;
 
 pub struct Login<S, T, K, D> {
@@ -33,11 +38,13 @@ pub struct Login<S, T, K, D> {
     /// This deployment's data center: an MCC routed elsewhere is refused.
     data_center: String,
     clock: Arc<dyn Clock>,
+    /// The most live sessions an end user may have.
+    max_sessions: u64,
 }
 
 impl<S, T, K, D> Login<S, T, K, D>
 where
-    S: DomainDirectory + SessionStarter + Sync,
+    S: DomainDirectory + SessionStarter + SessionLister + SessionRevoker + Sync,
     T: TwitterVerifier + Sync,
     K: KeyRing<SigningKeySet>,
     D: Derivation,
@@ -57,11 +64,19 @@ where
             derivation,
             data_center: data_center.into(),
             clock,
+            max_sessions: DEFAULT_MAX_SESSIONS_PER_USER,
         }
     }
 
-    /// Checks 8 to 16 in their order, then starts the session.
-    pub async fn login(&self, request: &LoginRequest) -> Result<Grant, ApiError> {
+    /// At most `max_sessions` (at least 1) live sessions per end user, rather than the default.
+    pub fn with_max_sessions(mut self, max_sessions: u64) -> Self {
+        self.max_sessions = max_sessions.max(1);
+        self
+    }
+
+    /// Checks 8 to 16 in their order, then starts the session, which keeps `user_agent` (as
+    /// [`clean_user_agent`] leaves it).
+    pub async fn login(&self, request: &LoginRequest, user_agent: &str) -> Result<Grant, ApiError> {
         let entry = self.store.lookup(&request.user_domain, request.mcc).await?;
         let domain = entry.user_domain.ok_or(ApiError::UnknownUserDomain)?;
         DomainState::usable(Some(&domain.state))?;
@@ -106,16 +121,24 @@ where
             .issuer
             .issue(owner, now, session_end, Pairing::Fresh)
             .await?;
-        self.store
-            .start_session(&NewSession { pair, session_end })
-            .await?;
+        let session = NewSession {
+            pair,
+            session_end,
+            user_agent: user_agent.to_owned(),
+        };
+        let cap = Cap {
+            max_sessions: self.max_sessions,
+            now,
+            session_max: self.issuer.lifetimes.session_max,
+        };
+        start_within_cap(&self.store, &session, cap).await?;
         Ok(grant)
     }
 }
 
 impl<S, T, K, D> Endpoint for Login<S, T, K, D>
 where
-    S: DomainDirectory + SessionStarter + Sync,
+    S: DomainDirectory + SessionStarter + SessionLister + SessionRevoker + Sync,
     T: TwitterVerifier + Sync,
     K: KeyRing<SigningKeySet>,
     D: Derivation,
@@ -134,7 +157,13 @@ where
             app_id: Some(parsed.app_id.clone()),
             ..Caller::default()
         };
-        let result = self.login(&parsed).await;
+        // Not valid UTF-8 is no reason to refuse a login: it is only kept for the end user.
+        let user_agent = request
+            .headers()
+            .get(USER_AGENT)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()));
+        let user_agent = clean_user_agent(user_agent.as_deref());
+        let result = self.login(&parsed, &user_agent).await;
         if let Ok(grant) = &result {
             caller.uid = Some(grant.uid.clone());
             caller.session_id = Some(grant.session_id.clone());

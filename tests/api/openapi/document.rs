@@ -119,7 +119,12 @@ impl Contract {
     fn compile(&self, pointer: &str) -> Validator {
         let mut root = self.doc.clone();
         root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
-        root["$ref"] = json!(format!("#{pointer}"));
+        // As a URI fragment: a path's `{param}` percent-encoded.
+        let fragment = pointer
+            .replace('%', "%25")
+            .replace('{', "%7B")
+            .replace('}', "%7D");
+        root["$ref"] = json!(format!("#{fragment}"));
         jsonschema::draft202012::new(&root)
             .unwrap_or_else(|error| panic!("schema at {pointer} does not compile: {error}"))
     }

@@ -18,6 +18,13 @@ use twitter_auth_login::dynamo::Limits;
 use super::TEMPLATE;
 use super::document::Contract;
 
+/// What a path segment must escape: all but the unreserved characters of RFC 3986.
+const NOT_URL_SAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// DynamoDB limits of the functions under test: generous, since moto on a busy machine can take
 /// more than the deployed 1 s, and every fault injected here answers at once.
 const LIMITS: Limits = Limits {
@@ -35,9 +42,11 @@ pub struct Answer {
     pub body: Value,
 }
 
-/// One request: query parameters, headers and form fields, in order, repeats allowed.
+/// One request: path parameters, query parameters, headers and form fields, in order, repeats
+/// allowed.
 #[derive(Default, Clone)]
 pub struct Call {
+    path: Params,
     query: Params,
     headers: Params,
     form: Option<Params>,
@@ -49,6 +58,12 @@ impl Call {
             query: params.to_vec(),
             ..Call::default()
         }
+    }
+
+    /// A path parameter: `{name}` in the operation's path, percent-encoded.
+    pub fn path(mut self, name: &str, value: &str) -> Call {
+        self.path.push((name.into(), value.into()));
+        self
     }
 
     pub fn param(mut self, name: &str, value: &str) -> Call {
@@ -89,17 +104,18 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new() -> Harness {
-        Harness::serving(World::new().await).await
+        Harness::with(World::new().await).await
     }
 
     /// The same, with a key store of its own, for cases that break it.
     pub async fn with_own_keys() -> Harness {
         let mut world = World::new().await;
         world.keys = KeyStore::rotated(&world.endpoint).await;
-        Harness::serving(world).await
+        Harness::with(world).await
     }
 
-    async fn serving(mut world: World) -> Harness {
+    /// The harness around `world`, as the test set it up.
+    pub async fn with(mut world: World) -> Harness {
         let proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
         let keys_proxy = FaultyServer::proxy(&world.endpoint).await.expect("proxy");
         world.keys_endpoint = keys_proxy.url();
@@ -132,7 +148,12 @@ impl Harness {
     /// Sends `call` to the operation's method and path as the document gives them.
     async fn send(&self, id: &str, call: &Call) -> Answer {
         let operation = self.contract.operation(id);
-        let mut url = format!("{}{}", self.gateway.url(), operation.path);
+        let mut path = operation.path.clone();
+        for (name, value) in &call.path {
+            let encoded = percent_encoding::utf8_percent_encode(value, NOT_URL_SAFE);
+            path = path.replace(&format!("{{{name}}}"), &encoded.to_string());
+        }
+        let mut url = format!("{}{path}", self.gateway.url());
         if !call.query.is_empty() {
             let query = form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(&call.query)

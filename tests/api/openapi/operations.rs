@@ -493,3 +493,180 @@ async fn discovery_answers_as_documented() {
     h.assert_covered("jwks");
     h.assert_covered("openidConfiguration");
 }
+
+/// A request that never passed the authorizer, straight to the function: a server fault.
+async fn without_authorizer<E: twitter_auth_login::http::Endpoint>(
+    h: &mut Harness,
+    id: &str,
+    endpoint: &E,
+    event: RestEvent,
+) {
+    let (status, headers, body) = call_whole(endpoint, &event.to_json()).await;
+    let answer = Answer {
+        status,
+        headers: headers.into_iter().map(|(k, v)| (k, vec![v])).collect(),
+        body,
+    };
+    h.record("no authorizer context", id, &answer, 5000, "");
+}
+
+#[tokio::test]
+async fn list_sessions_answers_as_documented() {
+    let mut world = World::new().await;
+    // Room for more than a page of live sessions.
+    world.max_sessions = 150;
+    let mut h = Harness::with(world).await;
+    let id = "listSessions";
+
+    let tokens = h.sign_in().await;
+    let body = h
+        .case("a Bearer token", id, Call::bearer(&tokens.access), 200, "")
+        .await;
+    assert_eq!(body["data"]["sessions"][0]["current"], true, "{body}");
+    assert!(body["data"].get("nextPageToken").is_none(), "{body}");
+    let raw = Call::default().header("Authorization", &tokens.access);
+    h.case("a raw token", id, raw, 200, "").await;
+
+    for _ in 0..100 {
+        h.world.sign_in().await;
+    }
+    let body = h
+        .case("a full page", id, Call::bearer(&tokens.access), 200, "")
+        .await;
+    let next = body["data"]["nextPageToken"]
+        .as_str()
+        .expect("more remain")
+        .to_owned();
+    let page = Call::bearer(&tokens.access).param("nextPageToken", &next);
+    let body = h.case("the next page", id, page, 200, "").await;
+    assert_eq!(body["data"]["sessions"].as_array().map(Vec::len), Some(1));
+
+    for (case, call) in [
+        (
+            "not a page token",
+            Call::bearer(&tokens.access).param("nextPageToken", "garbage"),
+        ),
+        (
+            "an empty page token",
+            Call::bearer(&tokens.access).param("nextPageToken", ""),
+        ),
+        (
+            "the page token twice",
+            Call::bearer(&tokens.access)
+                .param("nextPageToken", &next)
+                .param("nextPageToken", &next),
+        ),
+    ] {
+        h.case(case, id, call, 4001, "nextPageToken").await;
+    }
+
+    // Refused by the authorizer: the gateway responses.
+    h.case("no Authorization", id, Call::default(), 5032, "")
+        .await;
+    h.case("not a token", id, Call::bearer("garbage"), 5032, "")
+        .await;
+    h.set_enabled(false).await;
+    let call = Call::bearer(&tokens.access);
+    h.case("its user domain disabled", id, call.clone(), 5032, "")
+        .await;
+    h.set_enabled(true).await;
+
+    let fault = (Some("BatchGetItem"), throttled());
+    h.case_with_fault("the authorizer's read fails", id, call.clone(), fault, 5001)
+        .await;
+    let fault = (Some("Query"), throttled());
+    h.case_with_fault("the function's read fails", id, call.clone(), fault, 5001)
+        .await;
+    let fault = (Some("Query"), refused());
+    h.case_with_fault("DynamoDB refuses the read", id, call.clone(), fault, 5000)
+        .await;
+
+    let path = h.contract.operation(id).path.clone();
+    let endpoint = h.world.list_sessions();
+    without_authorizer(&mut h, id, &endpoint, RestEvent::new("GET", &path)).await;
+
+    h.case("logout", "userLogout", call.clone(), 200, "").await;
+    h.case("a revoked token", id, call, 5032, "").await;
+    h.assert_covered(id);
+}
+
+#[tokio::test]
+async fn end_session_answers_as_documented() {
+    let mut h = Harness::new().await;
+    let id = "endSession";
+
+    let (mine, other) = (h.sign_in().await, h.sign_in().await);
+    let end = |target: &str| Call::bearer(&mine.access).path("sessionId", target);
+    let body = h
+        .case(
+            "another session of mine",
+            id,
+            end(&other.session_id()),
+            200,
+            "",
+        )
+        .await;
+    assert_eq!(body["data"]["revokedSessions"], 1);
+    let body = h
+        .case("the same again", id, end(&other.session_id()), 200, "")
+        .await;
+    assert_eq!(body["data"]["revokedSessions"], 0);
+    let body = h
+        .case("an unknown session", id, end(&"A".repeat(22)), 200, "")
+        .await;
+    assert_eq!(body["data"]["revokedSessions"], 0);
+
+    let too_short = "A".repeat(21);
+    let too_long = "A".repeat(23);
+    let not_url_safe = format!("{}+", "A".repeat(21));
+    let dotted = format!("{}.", "A".repeat(21));
+    for (case, target) in [
+        ("21 characters", too_short.as_str()),
+        ("23 characters", too_long.as_str()),
+        ("a character not URL-safe", not_url_safe.as_str()),
+        ("a dot", dotted.as_str()),
+    ] {
+        h.case(case, id, end(target), 4001, "sessionId").await;
+    }
+
+    // Refused by the authorizer: the gateway responses.
+    let target = other.session_id();
+    let anyone = |call: Call| call.path("sessionId", &target);
+    h.case("no Authorization", id, anyone(Call::default()), 5032, "")
+        .await;
+    h.case("not a token", id, anyone(Call::bearer("garbage")), 5032, "")
+        .await;
+    h.set_enabled(false).await;
+    h.case("its user domain disabled", id, end(&target), 5032, "")
+        .await;
+    h.set_enabled(true).await;
+
+    let fault = (Some("BatchGetItem"), throttled());
+    h.case_with_fault("the authorizer's read fails", id, end(&target), fault, 5001)
+        .await;
+    let fault = (Some("UpdateItem"), throttled());
+    h.case_with_fault("the function's write fails", id, end(&target), fault, 5001)
+        .await;
+    let fault = (Some("UpdateItem"), refused());
+    h.case_with_fault("DynamoDB refuses the write", id, end(&target), fault, 5000)
+        .await;
+
+    let path = h
+        .contract
+        .operation(id)
+        .path
+        .replace("{sessionId}", &target);
+    let bare = RestEvent::new("DELETE", &path)
+        .resource(&h.contract.operation(id).path)
+        .path_parameter("sessionId", &target);
+    let endpoint = h.world.end_session();
+    without_authorizer(&mut h, id, &endpoint, bare).await;
+
+    // Last, the caller's own session: its token then stops working.
+    let body = h
+        .case("my own session", id, end(&mine.session_id()), 200, "")
+        .await;
+    assert_eq!(body["data"]["revokedSessions"], 1);
+    h.case("a revoked token", id, end(&target), 5032, "").await;
+    h.assert_covered(id);
+}

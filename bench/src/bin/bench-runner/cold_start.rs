@@ -21,7 +21,7 @@ use crate::shared::{existing_file, sign_in};
 #[derive(clap::Args)]
 pub struct Args {
     /// A function's binary, by its binary name: twitter-auth-login, refresh-token, user-logout,
-    /// user-info or token-authorizer. Once per binary, at least once.
+    /// user-info, list-sessions, end-session or token-authorizer. Once per binary, at least once.
     #[arg(long = "bin", value_name = "NAME=PATH", required = true, value_parser = subject)]
     subjects: Vec<Subject>,
     /// The empty function's binary (empty-lambda): what every start is compared with.
@@ -108,6 +108,16 @@ impl Starter<'_> {
                 kit::logout_event(Some(&tokens.access), None)
             }
             Some(Function::UserInfo) => kit::user_info_event(&self.standing.uid),
+            Some(Function::ListSessions) => {
+                let standing = &self.standing;
+                kit::list_sessions_event(&standing.uid, standing.session_id(), None)
+            }
+            // A session of its own each time, ended for real.
+            Some(Function::EndSession) => {
+                let tokens = sign_in(&self.login, &login_event(self.world)).await?;
+                let standing = &self.standing;
+                kit::end_session_event(&standing.uid, standing.session_id(), tokens.session_id())
+            }
             Some(Function::Authorizer) => authorizer_event(&self.standing.access),
             Some(Function::TokenKeys) => RestEvent::new("GET", JWKS_PATH).to_json(),
             // A step that finds its work done: the current version is already current.
@@ -155,6 +165,8 @@ fn first_invocation(function: Function) -> &'static str {
         Function::Refresh => "a real refresh: 2 DynamoDB requests",
         Function::Logout => "a real logout: 2 DynamoDB requests",
         Function::UserInfo => "1 DynamoDB request",
+        Function::ListSessions => "a real listing: 1 DynamoDB request",
+        Function::EndSession => "a real end of a session: 1 DynamoDB request",
         Function::Authorizer => "the public keys read, then 1 DynamoDB request",
         Function::TokenKeys => "the public keys read",
         Function::KeyRotation => "a rotation step: the secret described",
@@ -173,7 +185,7 @@ pub async fn run(args: Args) -> Fallible<()> {
     // Experiments and comparisons report their ratios without judging them.
     let judged = !args.no_target;
 
-    let world = World::new().await;
+    let world = bench::world::world().await;
     let login = world.login();
     let standing = sign_in(&login, &login_event(&world)).await?;
     let starter = Starter {

@@ -8,6 +8,7 @@ use bench::cost::{self, PerMillion, item_size, read_units, write_units};
 use bench::report::{Verdict, print_table, record};
 use bench::world::{Fallible, invoke, login_event};
 use testkit::prelude::{self as kit, LOCAL_MCC, World};
+use twitter_auth_admin::template::Template;
 use twitter_auth_login::config::Table;
 use twitter_auth_login::domain::token::{PresentedToken, hash_token};
 
@@ -50,14 +51,43 @@ struct Sizes {
     refresh_token: usize,
     session_new: usize,
     session_rotated: usize,
+    /// The session's entry in the index of active sessions, which every write of it updates.
+    session_index_entry: usize,
     user: usize,
+}
+
+/// What the sessions table's index holds of a session, as template.yaml defines it: the
+/// table's keys, the index's own and what it projects.
+fn index_entry(session: &kit::Item) -> Fallible<kit::Item> {
+    let tables = Template::shipped().tables()?;
+    let table = tables
+        .iter()
+        .find(|t| t.logical_id == Table::Session.logical_id())
+        .ok_or("the template has no session table")?;
+    let index = table
+        .local_indexes
+        .first()
+        .ok_or("the session table has no index")?;
+    let indexed: Vec<&str> = table
+        .key_schema
+        .iter()
+        .chain(&index.key_schema)
+        .map(|(name, _)| name.as_str())
+        .chain(index.non_key_attributes.iter().map(String::as_str))
+        .collect();
+    Ok(session
+        .iter()
+        .filter(|(name, _)| indexed.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect())
 }
 
 async fn item_sizes(world: &World) -> Fallible<Sizes> {
     let seed = &world.seed;
     let tokens = sign_in(&world.login(), &login_event(world)).await?;
-    let route = PresentedToken::parse(&tokens.access)
-        .ok_or("an access token that does not parse")?
+    // The access token is a JWT; the opaque refresh token carries the same route.
+    let route = PresentedToken::parse(&tokens.refresh)
+        .ok_or("a refresh token that does not parse")?
         .route;
     let token = |raw: &str| {
         let hash = hash_token(raw);
@@ -66,7 +96,9 @@ async fn item_sizes(world: &World) -> Fallible<Sizes> {
     let session_key = [("uid", s(&route.uid)), ("sessionId", s(&route.session_id))];
     let access_token = item_size(&token(&tokens.access).await?);
     let refresh_token = item_size(&token(&tokens.refresh).await?);
-    let session_new = item_size(&stored(world, Table::Session, &session_key).await?);
+    let new_session = stored(world, Table::Session, &session_key).await?;
+    let session_new = item_size(&new_session);
+    let session_index_entry = item_size(&index_entry(&new_session)?);
     let user = item_size(&stored(world, Table::User, &[("uid", s(&tokens.uid))]).await?);
     let (_, answer) = invoke(&world.refresh(), &kit::refresh_event(&tokens.refresh)).await?;
     answer.tokens()?;
@@ -94,6 +126,7 @@ async fn item_sizes(world: &World) -> Fallible<Sizes> {
         refresh_token,
         session_new,
         session_rotated,
+        session_index_entry,
         user,
     })
 }
@@ -152,6 +185,12 @@ pub async fn costs(
             true,
         ),
         (
+            "session's entry in the index of active sessions (written with the session)",
+            sizes.session_index_entry,
+            true,
+            true,
+        ),
+        (
             "end user, written by login, read by userInfo",
             sizes.user,
             true,
@@ -172,16 +211,20 @@ pub async fn costs(
     // The config tables are read eventually consistent (and, with the caches on, seldom: these
     // are the caches-off figures, one read per request).
     let login_read = read_units(sizes.domain, false) + read_units(sizes.mcc_route, false);
+    // A session's write also writes its index entry, counted here as a transactional write.
+    let index_write = write_units(sizes.session_index_entry, true);
     let login_write = write_units(sizes.access_token, true)
         + write_units(sizes.refresh_token, true)
         + write_units(sizes.session_new, true)
+        + index_write
         + write_units(sizes.user, true);
     let token_read = read_units(sizes.access_token.max(sizes.refresh_token), true)
         + read_units(session, true)
         + read_units(sizes.domain, false);
     let refresh_write = write_units(sizes.access_token, true)
         + write_units(sizes.refresh_token, true)
-        + write_units(session, true);
+        + write_units(session, true)
+        + index_write;
     let per = |counted: &Counted, read: f64, write: f64| {
         (
             counted.per_operation("BatchGetItem") * read,

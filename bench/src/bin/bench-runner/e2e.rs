@@ -21,7 +21,7 @@ use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::issuing::Pairing;
 use twitter_auth_login::endpoints::user_info::UserInfo;
 use twitter_auth_login::ports::{
-    DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
+    Admission, DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
 };
 use twitter_auth_login::twitter::TwitterClient;
 
@@ -44,12 +44,12 @@ pub struct Args {
         value_parser = level
     )]
     concurrency: Vec<usize>,
-    /// Refreshes, logouts (scope=local), authorizations and userInfo calls: this many of each
-    /// (at least 1).
+    /// Refreshes, logouts (scope=local), authorizations, userInfo calls, listings of sessions
+    /// and ends of a session: this many of each (at least 1).
     #[arg(long, value_name = "N", default_value_t = 500)]
     operations: usize,
     /// End users, each with several sessions, whose logout is counted with scope=others and
-    /// with scope=global (at least 1).
+    /// with scope=global, and whose login past the cap is counted (at least 1).
     #[arg(long, value_name = "N", default_value_t = 20)]
     logout_users: usize,
 }
@@ -65,6 +65,9 @@ fn level(raw: &str) -> Fallible<usize> {
 const SESSIONS_PER_LOGOUT_USER: usize = 3;
 /// Where the made-up accounts of the login runs are numbered from, apart from the logouts'.
 const LOGIN_ACCOUNTS: usize = 1_000_000;
+/// The cap of the logins counted past it, and where their accounts are numbered from.
+const CAPPED_SESSIONS: u64 = 3;
+const CAPPED_ACCOUNTS: usize = 2_000_000;
 
 /// The functions' own limits, with room for moto's queue: moto answers about one request at a
 /// time, so at concurrency 32 a request can wait longer than the production attempt timeout,
@@ -88,7 +91,7 @@ pub async fn run(args: Args) -> Fallible<()> {
     let logout_users = args.logout_users.max(1);
     let levels: Vec<usize> = args.concurrency;
 
-    let world = World::new().await;
+    let world = bench::world::world().await;
     let proxy = FaultyServer::proxy(&world.endpoint)
         .await
         .map_err(|e| format!("proxy: {e}"))?;
@@ -246,6 +249,77 @@ pub async fn run(args: Args) -> Fallible<()> {
     };
     note("userInfo", operations, 1, latencies);
 
+    // The end user's list of their sessions, with one signed-in user (a page).
+    let list_sessions = world.list_sessions_with(via.clone());
+    let event = kit::list_sessions_event(&standing.uid, standing.session_id(), None);
+    let before = proxy.operations().len();
+    let mut latencies = Vec::with_capacity(operations);
+    for _ in 0..operations {
+        let (took, answer) = invoke(&list_sessions, &event)
+            .await
+            .map_err(at("a listing"))?;
+        answer.data().map_err(at("a listing"))?;
+        latencies.push(took);
+    }
+    let list_sessions_count = Counted {
+        operations,
+        by_name: operations_since(&proxy, before),
+    };
+    note("listSessions", operations, 1, latencies);
+
+    // Ending sessions: each one signed in for it, ended from the standing session.
+    let mut targets = Vec::with_capacity(operations);
+    for _ in 0..operations {
+        targets.push(
+            sign_in(&direct, &login_event)
+                .await
+                .map_err(at("a sign-in"))?,
+        );
+    }
+    let end_session = world.end_session_with(via.clone());
+    let before = proxy.operations().len();
+    let mut latencies = Vec::with_capacity(operations);
+    for target in &targets {
+        let event =
+            kit::end_session_event(&standing.uid, standing.session_id(), target.session_id());
+        let (took, answer) = invoke(&end_session, &event)
+            .await
+            .map_err(at("an end of a session"))?;
+        let ended = answer.data().map_err(at("an end of a session"))?;
+        if ended["revokedSessions"] != 1 {
+            return Err(format!("an end of a session answered {ended}"));
+        }
+        latencies.push(took);
+    }
+    let end_session_count = Counted {
+        operations,
+        by_name: operations_since(&proxy, before),
+    };
+    note("endSession", operations, 1, latencies);
+
+    // Logins past the cap: end users with a small cap's worth of sessions each, then one more.
+    let capped = world
+        .login_with(via.clone(), &world.twitter.base_url())
+        .with_max_sessions(CAPPED_SESSIONS);
+    let mut capped_by_name = BTreeMap::new();
+    for user in 0..logout_users {
+        let event = new_account_login_event(&world, CAPPED_ACCOUNTS + user);
+        for _ in 0..CAPPED_SESSIONS {
+            sign_in(&capped, &event).await.map_err(at("a sign-in"))?;
+        }
+        let before = proxy.operations().len();
+        sign_in(&capped, &event)
+            .await
+            .map_err(at("a login past the cap"))?;
+        for (name, count) in operations_since(&proxy, before) {
+            *capped_by_name.entry(name).or_insert(0) += count;
+        }
+    }
+    let capped_count = Counted {
+        operations: logout_users,
+        by_name: capped_by_name,
+    };
+
     // Logouts of this session only: each of a session signed in for it.
     let mut sessions = Vec::with_capacity(operations);
     for _ in 0..operations {
@@ -317,7 +391,13 @@ pub async fn run(args: Args) -> Fallible<()> {
         "",
         Verdict::Info,
     );
-    for what in ["authorization", "userInfo", "logout, scope=local"] {
+    for what in [
+        "authorization",
+        "userInfo",
+        "logout, scope=local",
+        "listSessions",
+        "endSession",
+    ] {
         if let Some(row) = latency_rows.iter().find(|row| row[0] == what) {
             record(
                 latency_section,
@@ -363,6 +443,19 @@ pub async fn run(args: Args) -> Fallible<()> {
     }
     exact("authorization", &authorizer_count, 1);
     exact("userInfo", &user_info_count, 1);
+    exact("listSessions, one page", &list_sessions_count, 1);
+    exact("endSession", &end_session_count, 1);
+    record(
+        section,
+        &format!(
+            "login past the cap: end users with {CAPPED_SESSIONS} live sessions and a cap of \
+             {CAPPED_SESSIONS}, one login more each ({} calls)",
+            capped_count.operations
+        ),
+        &capped_count.describe(),
+        "exactly 4",
+        Verdict::of(capped_count.total() == 4 * capped_count.operations),
+    );
     let mut rows = Vec::new();
     for (what, counted) in [
         ("login", &login_count),
@@ -372,6 +465,9 @@ pub async fn run(args: Args) -> Fallible<()> {
         ("logout, scope=global", &scoped_counts[1].2),
         ("authorization", &authorizer_count),
         ("userInfo", &user_info_count),
+        ("listSessions, one page", &list_sessions_count),
+        ("endSession", &end_session_count),
+        ("login past the cap", &capped_count),
     ] {
         rows.push(vec![
             what.to_owned(),
@@ -445,7 +541,16 @@ async fn login_parts(world: &World, store: &DynamoStore, calls: usize) -> Fallib
             .map_err(|e| format!("{e:?}"))?;
         let started = Instant::now();
         store
-            .start_session(&NewSession { pair, session_end })
+            .start_session(
+                &NewSession {
+                    pair,
+                    session_end,
+                    user_agent: String::new(),
+                },
+                &Admission::BelowCap {
+                    cap: world.max_sessions,
+                },
+            )
             .await
             .map_err(|e| format!("start_session: {e:?}"))?;
         starts.push(started.elapsed());

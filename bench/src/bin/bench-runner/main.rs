@@ -11,9 +11,9 @@
 //! ```
 //!
 //! NAME is a function's binary name (`twitter-auth-login`, `refresh-token`, `user-logout`,
-//! `user-info`, `token-authorizer`). Each command prints markdown tables and appends its figures
-//! to `$BENCH_RESULTS` when set. DynamoDB comes from `DYNAMODB_TEST_ENDPOINT`, or a moto server
-//! testkit starts.
+//! `user-info`, `list-sessions`, `end-session`, `token-authorizer`). Each command prints
+//! markdown tables and appends its figures to `$BENCH_RESULTS` when set. DynamoDB comes from
+//! `DYNAMODB_TEST_ENDPOINT`, or a moto server testkit starts.
 //!
 //! A module per command, each with its options (`bench-runner COMMAND --help`); `process` runs a
 //! binary under the emulator, `shared` holds what the commands share.
@@ -32,7 +32,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "bench-runner",
-    about = "Benchmarks of the five functions on loopback (moto, the Twitter stand-in): cold \
+    about = "Benchmarks of the functions on loopback (moto, the Twitter stand-in): cold \
              starts and memory of the release binaries under a Lambda runtime API emulator, and \
              the functions end to end. Figures go to stdout as markdown tables, and to \
              $BENCH_RESULTS when set."

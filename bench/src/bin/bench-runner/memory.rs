@@ -11,7 +11,6 @@ use bytes::Bytes;
 use testkit::emulator::{Invocation, Outcome, RuntimeApi};
 use testkit::faulty::FaultyServer;
 use testkit::functions::Function;
-use testkit::prelude::World;
 
 use crate::process::{Expected, Process, check_answer, log_path, next_outcome, request_id};
 use crate::shared::{existing_file, latency_summary};
@@ -32,7 +31,7 @@ const PEAK_MEMORY_TARGET_BYTES: u64 = 30_000_000;
 pub async fn run(args: Args) -> Fallible<()> {
     let binary = args.binary;
     let invocations = args.invocations.max(1);
-    let world = World::new().await;
+    let world = bench::world::world().await;
     let proxy = FaultyServer::proxy(&world.endpoint)
         .await
         .map_err(|e| format!("proxy: {e}"))?;
