@@ -12,6 +12,7 @@ use bench::world::{
     Fallible, authorize, authorizer_event, invoke, login_event, new_account_login_event,
 };
 use testkit::faulty::FaultyServer;
+use testkit::forge::forgeries;
 use testkit::prelude::{self as kit, LOCAL_MCC, World};
 use twitter_auth_login::domain::secret::Secret;
 use twitter_auth_login::domain::session::TokenOwner;
@@ -20,6 +21,7 @@ use twitter_auth_login::domain::user_domain::UserDomainName;
 use twitter_auth_login::dynamo::{DynamoStore, Limits};
 use twitter_auth_login::endpoints::issuing::Pairing;
 use twitter_auth_login::endpoints::user_info::UserInfo;
+use twitter_auth_login::keys::jwk::KeyStatus;
 use twitter_auth_login::ports::{
     Admission, DomainDirectory, NewSession, SessionStarter, TwitterCredentials, TwitterVerifier,
 };
@@ -249,6 +251,44 @@ pub async fn run(args: Args) -> Fallible<()> {
     };
     note("userInfo", operations, 1, latencies);
 
+    // Forged access tokens, made from the standing one: refused by the authorizer and logout
+    // before any DynamoDB request.
+    let current = world.keys.key(KeyStatus::Current).await;
+    let signer = current
+        .signing_key()
+        .map_err(|e| format!("signing key: {e}"))?;
+    let forged = forgeries(
+        &standing.access,
+        &signer,
+        &current.public(),
+        world.clock.get(),
+    );
+    let before = proxy.operations().len();
+    for forgery in &forged {
+        if authorize(&authorizer, &authorizer_event(&forgery.token))
+            .await
+            .is_ok()
+        {
+            return Err(format!(
+                "the authorizer allowed a forgery: {}",
+                forgery.what
+            ));
+        }
+        let (_, answer) = invoke(&logout, &kit::logout_event(Some(&forgery.token), None))
+            .await
+            .map_err(at("a logout with a forged token"))?;
+        if answer.body["code"] != 5032 {
+            return Err(format!(
+                "logout answered {} to {}",
+                answer.body, forgery.what
+            ));
+        }
+    }
+    let forged_count = Counted {
+        operations: 2 * forged.len(),
+        by_name: operations_since(&proxy, before),
+    };
+
     // The end user's list of their sessions, with one signed-in user (a page).
     let list_sessions = world.list_sessions_with(via.clone());
     let event = kit::list_sessions_event(&standing.uid, standing.session_id(), None);
@@ -443,6 +483,14 @@ pub async fn run(args: Args) -> Fallible<()> {
     }
     exact("authorization", &authorizer_count, 1);
     exact("userInfo", &user_info_count, 1);
+    exact(
+        &format!(
+            "a forged access token at the authorizer and at logout ({} forgeries)",
+            forged.len()
+        ),
+        &forged_count,
+        0,
+    );
     exact("listSessions, one page", &list_sessions_count, 1);
     exact("endSession", &end_session_count, 1);
     record(
