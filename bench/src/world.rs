@@ -71,11 +71,19 @@ pub fn authorizer_event(access_token: &str) -> String {
 }
 
 /// What template.yaml gives every function (each reads only what it uses), with DynamoDB at
-/// `dynamodb_endpoint` and the lifetimes of the in-process world, so both agree on tokens.
-pub fn function_env(world: &World, endpoint: &str) -> Vec<(String, String)> {
+/// `dynamodb_endpoint` (a counting proxy, say) and the keys' Secrets Manager and SSM at the
+/// world's own moto, and the lifetimes of the in-process world, so both agree on tokens.
+pub fn function_env(world: &World, dynamodb_endpoint: &str) -> Vec<(String, String)> {
     let mut env = world.variables();
-    for service in ["DYNAMODB", "SECRETS_MANAGER", "SSM"] {
-        env.push((format!("AWS_ENDPOINT_URL_{service}"), endpoint.to_owned()));
+    env.push((
+        "AWS_ENDPOINT_URL_DYNAMODB".to_owned(),
+        dynamodb_endpoint.to_owned(),
+    ));
+    for service in ["SECRETS_MANAGER", "SSM"] {
+        env.push((
+            format!("AWS_ENDPOINT_URL_{service}"),
+            world.endpoint.clone(),
+        ));
     }
     env
 }

@@ -18,7 +18,8 @@ use bench::capacity::{
 use bench::cost::item_size;
 use bench::report::{Verdict, print_table, record};
 use bench::world::{
-    Answer, Fallible, Tokens, authorizer_event, check_policy, lambda_env, new_account_login_event,
+    Answer, Fallible, Tokens, authorizer_event, check_policy, function_env, lambda_env,
+    new_account_login_event,
 };
 use bytes::Bytes;
 use testkit::emulator::{Invocation, Outcome, RuntimeApi};
@@ -309,20 +310,6 @@ async fn drive(
     Ok((groups, total))
 }
 
-/// What the functions get: the world's variables with these caches, DynamoDB through the proxy
-/// and the keys straight from moto.
-fn function_env(world: &World, proxy: &FaultyServer) -> Vec<(String, String)> {
-    let mut env = world.variables();
-    env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.url()));
-    for service in ["SECRETS_MANAGER", "SSM"] {
-        env.push((
-            format!("AWS_ENDPOINT_URL_{service}"),
-            world.endpoint.clone(),
-        ));
-    }
-    env
-}
-
 /// The table a proxy's item belongs to, and whose requests it carries.
 fn table_of(world: &World, name: &str) -> Option<Table> {
     Table::ALL
@@ -426,7 +413,7 @@ async fn run_once(
     groups: Vec<Vec<User>>,
 ) -> Fallible<(Run, Vec<Vec<User>>)> {
     world.caches = caches;
-    let env = function_env(world, proxy);
+    let env = function_env(world, &proxy.url());
     let mut pools = Vec::new();
     for (n, operation) in OPERATIONS.into_iter().enumerate() {
         let function = operation.function();
