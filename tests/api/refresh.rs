@@ -493,9 +493,13 @@ impl SessionRevoker for Gated {
     }
 }
 
-fn gated(world: &World, gates: &[&Arc<Barrier>]) -> Refresh<Gated, SigningKeys, DerivationSecret> {
+fn gated(
+    world: &World,
+    store: DynamoStore,
+    gates: &[&Arc<Barrier>],
+) -> Refresh<Gated, SigningKeys, DerivationSecret> {
     Refresh::new(
-        Gated::new(world.store(), gates),
+        Gated::new(store, gates),
         world.pair_issuer(),
         world.derivation(),
         world.refresh_check(),
@@ -506,9 +510,17 @@ fn gated(world: &World, gates: &[&Arc<Barrier>]) -> Refresh<Gated, SigningKeys, 
 async fn two_refreshes_read_together_answer_the_same_live_pair() {
     let world = World::new().await;
     let login = world.sign_in().await;
-    // Both read the session before either writes.
+    // Both read the session before either writes. DynamoDB's transactions are atomic; moto's
+    // only one at a time (a canceled one's rollback would undo the winner's rotation).
+    let atomic = FaultyServer::one_at_a_time(&world.endpoint)
+        .await
+        .expect("proxy");
     let together = Arc::new(Barrier::new(2));
-    let (a, b) = (gated(&world, &[&together]), gated(&world, &[&together]));
+    let store = || world.store_via(&atomic.url(), PATIENT);
+    let (a, b) = (
+        gated(&world, store(), &[&together]),
+        gated(&world, store(), &[&together]),
+    );
     let event = refresh_event(&login.refresh);
     let ((status_a, body_a), (status_b, body_b)) = tokio::join!(call(&a, &event), call(&b, &event));
     // The loser decided again, found itself in the grace window and answered the winner's
@@ -593,7 +605,7 @@ async fn a_refresh_racing_a_logout_ends_revoked() {
     let login = world.sign_in().await;
     // The refresh reads; the logout then runs whole; then the refresh writes.
     let (read, logged_out) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
-    let endpoint = gated(&world, &[&read, &logged_out]);
+    let endpoint = gated(&world, world.store(), &[&read, &logged_out]);
     let event = refresh_event(&login.refresh);
     let logout = async {
         read.wait().await;
